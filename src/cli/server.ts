@@ -1,0 +1,36 @@
+/**
+ * `bramble server`: the control plane. Flags follow k3s names where k3s has them.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { CommandSpec, FlagValues } from './flags.ts';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const home = os.homedir();
+
+export const defaultDataDir = isRoot ? '/var/lib/bramble' : path.join(home, '.bramble');
+export const defaultKubeconfig = isRoot ? '/etc/bramble/bramble.yaml' : path.join(home, '.bramble', 'bramble.yaml');
+
+export const spec: CommandSpec = {
+  name: 'server',
+  summary: 'Run the bramble control plane: Kubernetes API server on an embedded SQLite store',
+  usage: 'bramble server [flags]',
+  flags: [
+    { name: 'data-dir', kind: 'string', arg: 'DIR', default: defaultDataDir, env: 'BRAMBLE_DATA_DIR', help: 'Folder to hold state', short: 'd' },
+    { name: 'bind-address', kind: 'string', arg: 'ADDR', default: '0.0.0.0', help: 'Address the API server listens on' },
+    { name: 'https-listen-port', kind: 'int', arg: 'PORT', default: 6443, help: 'HTTPS port of the API server' },
+    { name: 'advertise-address', kind: 'string', arg: 'ADDR', help: 'Address advertised to clients and agents (default: the first non-loopback address)' },
+    { name: 'tls-san', kind: 'list', arg: 'NAME', default: [], help: 'Extra hostname or IP for the serving certificate (repeatable)' },
+    { name: 'write-kubeconfig', kind: 'string', arg: 'FILE', default: defaultKubeconfig, env: 'BRAMBLE_KUBECONFIG_OUTPUT', help: 'Write the admin kubeconfig to this file once the API answers', short: 'o' },
+    { name: 'write-kubeconfig-mode', kind: 'string', arg: 'MODE', default: '0600', env: 'BRAMBLE_KUBECONFIG_MODE', help: 'File mode of the written kubeconfig (octal)' },
+    { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (the agent arrives in a later release)' },
+    { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
+    { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', env: 'BRAMBLE_LOG_LEVEL', help: 'Log level: error, warn, info, debug, trace' },
+    { name: 'debug', kind: 'bool', help: 'Shorthand for --log-level debug' },
+  ],
+};
+
+export async function run(values: FlagValues): Promise<number> {
+  void values;
+  throw new Error('server: not implemented yet');
+}
