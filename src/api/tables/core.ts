@@ -5,7 +5,7 @@
 import type { ConfigMap, Namespace, ResourceQuota, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { ageColumn, column, nameColumn } from './columns.ts';
 import { compareStrings } from './labels.ts';
-import { canonicalQuantity } from './quantity.ts';
+import { quantity } from './format.ts';
 import { age } from './time.ts';
 import type { Printer } from './types.ts';
 
@@ -66,7 +66,7 @@ export function quotaSummaries(quota: ResourceQuota): [string, string] {
   const requests: string[] = [];
   const limits: string[] = [];
   for (const name of Object.keys(hard).sort(compareStrings)) {
-    const text = `${name}: ${canonicalQuantity(used[name])}/${canonicalQuantity(hard[name])}`;
+    const text = `${name}: ${quantity(used[name])}/${quantity(hard[name])}`;
     const dotted = name.split('.');
     (dotted.length > 1 && dotted[0] === 'limits' ? limits : requests).push(text);
   }

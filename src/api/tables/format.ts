@@ -2,6 +2,7 @@
  * Small cell formatters shared by several printers.
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
+import { canonicalQuantity } from '../quantity.ts';
 
 /** The wide Containers and Images cells: names and images, comma-joined, in order. */
 export function containerCells(containers: Container[] | undefined | null): [string, string] {
@@ -37,4 +38,13 @@ export function intOrString(value: number | string): string {
 /** An integer field that may be absent; Go prints the zero value. */
 export function int(value: unknown): number {
   return typeof value === 'number' ? value : 0;
+}
+
+/**
+ * A quantity cell: the canonical form (`1024Mi` prints `1Gi`), `0` when
+ * absent (Go's zero Quantity), the raw text if it is not a quantity.
+ */
+export function quantity(value: unknown): string {
+  if (value === undefined || value === null) return '0';
+  return canonicalQuantity(value) ?? String(value);
 }

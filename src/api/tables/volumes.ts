@@ -7,7 +7,7 @@
  */
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { ageColumn, column, nameColumn, wide } from './columns.ts';
-import { canonicalQuantity } from './quantity.ts';
+import { quantity } from './format.ts';
 import { age } from './time.ts';
 import type { Printer } from './types.ts';
 
@@ -54,7 +54,7 @@ export const persistentVolumePrinter: Printer = {
     const phase = pv.metadata?.deletionTimestamp ? 'Terminating' : pv.status?.phase || 'Pending';
     return [
       pv.metadata?.name ?? '',
-      canonicalQuantity(pv.spec?.capacity?.storage),
+      quantity(pv.spec?.capacity?.storage),
       accessModes(pv.spec?.accessModes),
       pv.spec?.persistentVolumeReclaimPolicy || 'Retain',
       phase,
@@ -90,7 +90,7 @@ export const persistentVolumeClaimPrinter: Printer = {
       pvc.metadata?.name ?? '',
       phase,
       volumeName,
-      bound ? canonicalQuantity(pvc.status?.capacity?.storage) : '',
+      bound ? quantity(pvc.status?.capacity?.storage) : '',
       bound ? accessModes(pvc.status?.accessModes) : '',
       storageClassOf(pvc),
       pvc.spec?.volumeAttributesClassName ?? '<unset>',
