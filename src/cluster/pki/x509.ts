@@ -207,7 +207,8 @@ function subjectKey(req: CertificateRequest): { publicKey: KeyObject; privateKey
   if (req.publicKey === undefined) return generateKeyPair();
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey(req.publicKey);
+    const k = req.publicKey;
+    publicKey = typeof k !== 'string' && k.type === 'public' ? k : createPublicKey(k);
   } catch (e) {
     throw new PkiError('INVALID_ARGUMENT', `publicKey does not parse: ${(e as Error).message}`, { cause: e });
   }
