@@ -241,7 +241,6 @@ for (const c of cases) {
 }
 
 test('the pod IP comes from podIP, else the first of podIPs', () => {
-  const dual = makePod('p').container('c').obj();
-  dual.status = { phase: 'Running', podIPs: [{ ip: 'fd00::5' }, { ip: '10.42.0.5' }] };
+  const dual = { ...makePod('p').container('c').obj(), status: { phase: 'Running', podIPs: [{ ip: 'fd00::5' }, { ip: '10.42.0.5' }] } };
   assert.equal(cellMap(podPrinter, dual).IP, 'fd00::5');
 });
