@@ -6,6 +6,7 @@
  */
 import type { TableColumnDefinition } from './types.ts';
 
+/** Optional parts of a column definition. */
 export interface ColumnOptions {
   format?: string;
   /** 1 for wide-only columns. */

@@ -24,7 +24,7 @@ export function loadBalancerAddresses(status: Pick<LoadBalancerStatus, 'ingress'
 /** The External-IP cell: `<none>`, `<pending>`, the external name, or the addresses. */
 export function serviceExternalIP(svc: Service): string {
   const externalIPs = svc.spec?.externalIPs ?? [];
-  switch (svc.spec?.type ?? 'ClusterIP') {
+  switch (svc.spec?.type || 'ClusterIP') {
     case 'ClusterIP':
     case 'NodePort':
       return externalIPs.length > 0 ? externalIPs.join(',') : '<none>';
@@ -43,7 +43,7 @@ export function serviceExternalIP(svc: Service): string {
 /** The Port(s) cell: `80/TCP`, or `80:30080/TCP` with a node port, comma-joined; `<none>` if no ports. */
 export function servicePorts(svc: Service): string {
   const pieces = (svc.spec?.ports ?? []).map((p) => {
-    const protocol = p.protocol ?? 'TCP';
+    const protocol = p.protocol || 'TCP';
     return p.nodePort ? `${p.port}:${p.nodePort}/${protocol}` : `${p.port}/${protocol}`;
   });
   return pieces.length > 0 ? pieces.join(',') : '<none>';
@@ -66,7 +66,7 @@ export const servicePrinter: Printer = {
     const clusterIP = svc.spec?.clusterIPs?.[0] || svc.spec?.clusterIP || '<none>';
     return [
       svc.metadata?.name ?? '',
-      svc.spec?.type ?? 'ClusterIP',
+      svc.spec?.type || 'ClusterIP',
       clusterIP,
       serviceExternalIP(svc),
       servicePorts(svc),
