@@ -54,9 +54,30 @@ export interface Field {
   listMapKeys?: string[];
   /** `+mapType` for maps; maps default to granular. */
   mapType?: 'atomic' | 'granular';
-  /** Allowed values (`+enum`), for OpenAPI and explain. */
+  /** Allowed values (`+enum`), for OpenAPI and explain. For lists, the values of the items. */
   enum?: string[];
+  /**
+   * The `default` upstream's OpenAPI publishes for this field (from `+default`
+   * markers and Go zero values of non-pointer fields). Documentation only:
+   * defaulting of stored objects is the registry's business.
+   */
+  default?: unknown;
+  /**
+   * Set on fields that JSON shows at this level but that Go embeds through an
+   * inline struct (`Volume` embeds `VolumeSource`): the protobuf field number
+   * of the embedding field in this message. `tag` is then the number inside
+   * the embedded message, so such fields are never found by `fieldByTag`.
+   */
+  inline?: number;
   description?: string;
+}
+
+/** A struct embedded with `json:",inline"`: one protobuf field, flattened in JSON. */
+export interface Embedded {
+  /** Protobuf field number of the embedding field. */
+  tag: number;
+  /** Message type name of the embedded struct. */
+  type: string;
 }
 
 export interface MessageType {
@@ -66,6 +87,15 @@ export interface MessageType {
   structType?: 'atomic' | 'granular';
   /** Top-level kinds carry their group/version/kind. */
   gvk?: { group: string; version: string; kind: string };
+  /**
+   * The kind exists in every group version (meta/v1 `DeleteOptions`,
+   * `WatchEvent`); `gvk` then names the core form (`v1`).
+   */
+  sharedKind?: boolean;
+  /** Structs embedded inline; their fields also appear in `fields` with `inline` set. */
+  embedded?: Embedded[];
+  /** Upstream's `x-kubernetes-unions` (a discriminator and the fields it selects). */
+  unions?: { discriminator: string; fields: Record<string, string> }[];
   description?: string;
 }
 
