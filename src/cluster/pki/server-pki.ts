@@ -17,8 +17,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { inspectCertificate } from './cert-info.ts';
 import { PkiError } from './errors.ts';
 import { canonicalIp } from './ip.ts';
-import { OID } from './oids.ts';
-import { assertUsableCA, createCA, isValidDnsName, issueCertificate, type CertificateRequest, type CertKeyPair } from './x509.ts';
+import { assertUsableCA, createCA, isValidDnsName, issueCertificate, usagePurposes, type CertificateRequest, type CertKeyPair } from './x509.ts';
 
 export { caCertHash } from './ca-hash.ts';
 
@@ -127,8 +126,7 @@ function reissueReason(pair: CertKeyPair, ca: CertKeyPair, want: LeafSpec): stri
   if (info.notAfter.getTime() - Date.now() < RENEW_BEFORE_DAYS * 86_400_000) return `expires within ${RENEW_BEFORE_DAYS} days`;
   const orgs = want.organizations ?? [];
   if (info.subject.commonName !== want.commonName || info.subject.organizations.join('\n') !== orgs.join('\n')) return 'subject differs';
-  const purposes = { server: [OID.serverAuth], client: [OID.clientAuth], 'server+client': [OID.serverAuth, OID.clientAuth] }[want.usage];
-  if (!purposes.every((p) => info.extKeyUsage?.includes(p))) return 'extended key usage differs';
+  if (!usagePurposes[want.usage].every((p) => info.extKeyUsage?.includes(p))) return 'extended key usage differs';
   const haveDns = new Set(info.dnsNames.map((d) => d.toLowerCase()));
   const haveIps = new Set(info.ipAddresses);
   const missing = [

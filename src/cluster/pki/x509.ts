@@ -216,7 +216,8 @@ function subjectKey(req: CertificateRequest): { publicKey: KeyObject; privateKey
   return { publicKey };
 }
 
-const usagePurposes: Record<CertificateUsage, string[]> = {
+/** extKeyUsage OIDs for each usage. */
+export const usagePurposes: Record<CertificateUsage, readonly string[]> = {
   server: [OID.serverAuth],
   client: [OID.clientAuth],
   'server+client': [OID.serverAuth, OID.clientAuth],
@@ -241,7 +242,7 @@ export function issueCertificate(ca: CertKeyPair, req: CertificateRequest): { ce
   const notAfter = Math.min(now + req.validityDays * DAY_MS, issuer.info.notAfter.getTime());
   const extensions = [
     keyUsage(false),
-    extKeyUsage(purposes),
+    extKeyUsage([...purposes]),
     basicConstraints(false),
     subjectKeyIdentifier(keyId),
     authorityKeyIdentifier(issuer.info.subjectKeyId ?? keyIdentifier(issuer.info.publicKeyBits)),
