@@ -15,7 +15,7 @@ const commands: Record<string, () => Promise<Subcommand>> = {
   server: async () => await import('./server.ts'),
 };
 
-export const version = '0.1.0';
+import { version } from './version.ts';
 
 function topHelp(): string {
   return `bramble ${version}: a lightweight Kubernetes-compatible orchestrator for small edge clusters

@@ -3,7 +3,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandSpec, FlagValues } from './flags.ts';
+import { UsageError, type CommandSpec, type FlagValues } from './flags.ts';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const home = os.homedir();
@@ -31,6 +31,40 @@ export const spec: CommandSpec = {
 };
 
 export async function run(values: FlagValues): Promise<number> {
-  void values;
-  throw new Error('server: not implemented yet');
+  const { startServer } = await import('../server/start.ts');
+  const { defaultAdvertiseAddress, parseDuration } = await import('../server/config.ts');
+  const { version } = await import('./version.ts');
+  const bindAddress = String(values['bind-address']);
+  let compactionIntervalMs: number;
+  try {
+    compactionIntervalMs = parseDuration(String(values['compaction-interval']));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const port = Number(values['https-listen-port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --https-listen-port ${port}`);
+  const mode = String(values['write-kubeconfig-mode']);
+  if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`invalid --write-kubeconfig-mode "${mode}" (octal, e.g. 0600)`);
+  const cp = await startServer(
+    {
+      dataDir: path.resolve(String(values['data-dir'])),
+      bindAddress,
+      port,
+      advertiseAddress: (values['advertise-address'] as string | undefined) ?? defaultAdvertiseAddress(bindAddress),
+      tlsSANs: (values['tls-san'] as string[] | undefined) ?? [],
+      kubeconfigPath: path.resolve(String(values['write-kubeconfig'])),
+      kubeconfigMode: mode,
+      disableAgent: values['disable-agent'] === true,
+      compactionIntervalMs,
+    },
+    version,
+  );
+  // Runs until SIGTERM/SIGINT, then shuts down cleanly (exit 0).
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await cp.stop();
+  return 0;
 }

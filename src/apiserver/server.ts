@@ -1,0 +1,79 @@
+/**
+ * The API server's listener: one TLS socket per client, dispatched by ALPN
+ * to an HTTP/2 or HTTP/1.1 server (kubectl speaks h2; WebSocket upgrades
+ * for exec arrive over HTTP/1.1). The client certificate is verified by the
+ * TLS layer against the client CA and read once per connection.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { logger } from '../util/log.ts';
+import { userFromSocket } from './auth.ts';
+import type { Handler } from './handler.ts';
+import type { HttpRequest, HttpResponse, UserInfo } from './http.ts';
+
+const log = logger('apiserver');
+const userKey = Symbol('bramble.user');
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  clientCA: string;
+}
+
+export interface RunningServer {
+  address: AddressInfo;
+  close(): Promise<void>;
+}
+
+export async function listen(opts: ListenOptions, handler: Handler): Promise<RunningServer> {
+  const serve = (req: HttpRequest & { socket?: unknown }, res: HttpResponse) => {
+    const user = (req.socket as Record<symbol, UserInfo> | undefined)?.[userKey];
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    void handler(req, res, user, abort.signal);
+  };
+  const h1 = http.createServer({ keepAliveTimeout: 30_000 }, serve as unknown as http.RequestListener);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, serve as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer(
+    {
+      cert: opts.cert,
+      key: opts.key,
+      ca: opts.clientCA,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      minVersion: 'TLSv1.2',
+    },
+    (socket) => {
+      (socket as unknown as Record<symbol, UserInfo>)[userKey] = userFromSocket(socket);
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      else h1.emit('connection', socket);
+    },
+  );
+  server.on('tlsClientError', (err) => log.debug('TLS handshake failed', { err }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        h1.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

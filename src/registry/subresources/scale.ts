@@ -1,0 +1,82 @@
+/**
+ * The scale subresource (`autoscaling/v1 Scale`) of Deployments,
+ * ReplicaSets and StatefulSets: a view of spec.replicas and the selector.
+ */
+import { errors } from '../../api/errors.ts';
+import { field } from '../../api/field-errors.ts';
+import { formatLabelSelector } from '../../api/selectors/label.ts';
+import type { Store } from '../store.ts';
+import { guaranteedUpdate } from '../store-write.ts';
+import type { Obj, PatchType, WriteContext } from '../types.ts';
+
+export function scaleOf(obj: Obj): Obj {
+  const m = obj['metadata'] ?? {};
+  const sel = formatLabelSelector(obj['spec']?.selector);
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
+    spec: { replicas: obj['spec']?.replicas ?? 0 },
+    status: { replicas: obj['status']?.replicas ?? 0, selector: sel === '<none>' ? '' : sel },
+  };
+}
+
+function checkScale(scale: Obj, name: string): number {
+  if (scale['kind'] !== undefined && scale['kind'] !== 'Scale') throw errors.badRequest(`the kind in the data (${scale['kind']}) does not match the expected kind (Scale)`);
+  const replicas = scale['spec']?.replicas ?? 0;
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    throw errors.invalid('autoscaling', 'Scale', name, [field.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+  }
+  return replicas;
+}
+
+export async function getScale(store: Store, namespace: string, name: string): Promise<Obj> {
+  return scaleOf(await store.get(namespace, name));
+}
+
+/** PUT .../scale: the Scale's resourceVersion, when set, is a precondition. */
+export async function updateScale(store: Store, namespace: string, name: string, scale: Obj, ctx: WriteContext): Promise<Obj> {
+  const replicas = checkScale(scale, name);
+  const rv = scale['metadata']?.resourceVersion;
+  const updated = await guaranteedUpdate(
+    store,
+    namespace,
+    name,
+    ctx,
+    (obj) => {
+      if (rv && rv !== obj['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
+      obj['spec'] = { ...(obj['spec'] ?? {}), replicas };
+    },
+    'scale',
+  );
+  return scaleOf(updated);
+}
+
+/** PATCH .../scale: the patch applies to the Scale view. */
+export async function patchScale(store: Store, namespace: string, name: string, type: PatchType, patch: unknown, ctx: WriteContext): Promise<Obj> {
+  let scale: Obj | undefined;
+  const updated = await guaranteedUpdate(
+    store,
+    namespace,
+    name,
+    ctx,
+    (obj) => {
+      const current = scaleOf(obj);
+      const patched = store.deps.hooks.patch(type === 'strategic' ? 'merge' : type, { group: 'autoscaling', version: 'v1', kind: 'Scale' }, current, patch);
+      const replicas = checkScale(patched, name);
+      const prv = patched['metadata']?.resourceVersion;
+      if (prv && prv !== current['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
+      obj['spec'] = { ...(obj['spec'] ?? {}), replicas };
+      scale = patched;
+    },
+    'scale',
+  );
+  void scale;
+  return scaleOf(updated);
+}

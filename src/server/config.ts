@@ -1,0 +1,46 @@
+/** The resolved configuration of `bramble server`. */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface ServerConfig {
+  dataDir: string;
+  bindAddress: string;
+  port: number;
+  /** Address written into kubeconfigs and advertised to agents. */
+  advertiseAddress: string;
+  tlsSANs: string[];
+  kubeconfigPath: string;
+  kubeconfigMode: string;
+  disableAgent: boolean;
+  compactionIntervalMs: number;
+}
+
+/** Go-style durations: `5m`, `90s`, `1h30m`, `250ms`. */
+export function parseDuration(s: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1e3 : m[2] === 'm' ? n * 6e4 : n * 3.6e6;
+    consumed += m[0].length;
+  }
+  if (consumed !== s.length || s.length === 0) throw new Error(`invalid duration "${s}" (examples: 30s, 5m, 1h)`);
+  return total;
+}
+
+/** The first non-internal IPv4 address, else loopback: what a single-board server advertises. */
+export function defaultAdvertiseAddress(bindAddress: string): string {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function serverPaths(dataDir: string) {
+  return {
+    db: path.join(dataDir, 'server', 'db', 'state.db'),
+    cred: path.join(dataDir, 'server', 'cred'),
+  };
+}

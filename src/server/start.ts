@@ -1,0 +1,110 @@
+/**
+ * `bramble server` start-up: a short linear sequence, each step's failure
+ * wrapped with what was being started (as k3s does). Resolves `ready` once
+ * the API answers requests and the admin kubeconfig is written.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { resources } from '../api/resources.ts';
+import { printerFor } from '../api/tables/index.ts';
+import { createHandler } from '../apiserver/handler.ts';
+import { listen, type RunningServer } from '../apiserver/server.ts';
+import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
+import { ensureServerPKI } from '../cluster/pki/server-pki.ts';
+import { GarbageCollector } from '../controllers/garbage-collector/gc.ts';
+import { NamespaceController } from '../controllers/namespace/namespace.ts';
+import { Registry } from '../registry/registry.ts';
+import { openSqliteBackend } from '../storage/sqlite/sqlite.ts';
+import type { Backend } from '../storage/backend.ts';
+import { logger } from '../util/log.ts';
+import { serverPaths, type ServerConfig } from './config.ts';
+import { createHooks } from './hooks.ts';
+import { createOpenAPIProvider } from './openapi.ts';
+import { decodeProtobufBody } from './protobuf.ts';
+import { selfCheck } from './self-check.ts';
+
+const log = logger('server');
+
+export interface RunningControlPlane {
+  /** The bound address (port 0 resolves to a real port). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+export async function startServer(cfg: ServerConfig, version: string): Promise<RunningControlPlane> {
+  const started = Date.now();
+  const paths = serverPaths(cfg.dataDir);
+  await step('creating data dir', () => fs.mkdir(path.dirname(paths.db), { recursive: true, mode: 0o700 }));
+  const backend: Backend = await step('opening the datastore', () =>
+    openSqliteBackend({ path: paths.db, compactIntervalMs: cfg.compactionIntervalMs }),
+  );
+
+  const hostname = os.hostname();
+  const sans = [...new Set([hostname, cfg.advertiseAddress, ...(cfg.bindAddress === '0.0.0.0' ? [] : [cfg.bindAddress]), ...cfg.tlsSANs])];
+  const isIP = (s: string) => /^[\d.]+$/.test(s) || s.includes(':');
+  const pki = await step('preparing certificates', () =>
+    ensureServerPKI(cfg.dataDir, { dnsNames: sans.filter((s) => !isIP(s)), ipAddresses: sans.filter(isIP) }),
+  );
+
+  const registry = new Registry(backend, createHooks());
+  const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
+  await step('creating system namespaces', () => registry.bootstrap(systemCtx));
+
+  const controllers = new AbortController();
+  const gc = new GarbageCollector(registry);
+  const nsc = new NamespaceController(registry);
+  const running = [gc.run(controllers.signal), nsc.run(controllers.signal)].map((p) =>
+    p.catch((e) => log.error('controller stopped', { err: e })),
+  );
+
+  let ready = false;
+  const handler = createHandler({
+    registry,
+    printers: printerFor,
+    protobuf: decodeProtobufBody,
+    discovery: { resources },
+    openapi: createOpenAPIProvider(),
+    health: {
+      livez: [{ name: 'ping', check: () => true }],
+      readyz: [
+        { name: 'ping', check: () => true },
+        { name: 'bootstrap', check: () => ready },
+      ],
+    },
+    version,
+    serverAddress: `${cfg.advertiseAddress}:${cfg.port}`,
+  });
+  const server: RunningServer = await step(`listening on ${cfg.bindAddress}:${cfg.port}`, () =>
+    listen({ host: cfg.bindAddress, port: cfg.port, cert: pki.serving.certPem, key: pki.serving.keyPem, clientCA: pki.clientCA.certPem }, handler),
+  );
+  const port = server.address.port;
+  ready = true;
+
+  // The kubeconfig appears only once the API answers, so scripts can wait for the file.
+  const loopback = cfg.bindAddress === '0.0.0.0' || cfg.bindAddress === '::' ? '127.0.0.1' : cfg.bindAddress;
+  await step('checking the API answers', () => selfCheck(loopback, port, pki.serverCA.certPem, pki.admin));
+  const kubeconfig = renderKubeconfig({ server: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`, caPem: pki.serverCA.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
+  await step(`writing kubeconfig ${cfg.kubeconfigPath}`, () => writeKubeconfig(cfg.kubeconfigPath, kubeconfig, cfg.kubeconfigMode));
+  log.info('bramble server is ready', { addr: `${cfg.bindAddress}:${port}`, kubeconfig: cfg.kubeconfigPath, ms: Date.now() - started });
+
+  return {
+    port,
+    async stop() {
+      ready = false;
+      controllers.abort();
+      await server.close();
+      await Promise.all(running);
+      await backend.close();
+      log.info('bramble server stopped');
+    },
+  };
+}
