@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
+import { runBackendSuite } from '../backend.suite.ts';
+import { rejectsWith, WatchReader } from '../suite/helpers.ts';
+import { openSqliteBackend, type SqliteBackendOptions } from './sqlite.ts';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bramble-sqlite-'));
+  dirs.push(dir);
+  return join(dir, 'state.db');
+}
+
+const open = (extra: Partial<SqliteBackendOptions> = {}) => () => openSqliteBackend({ path: tempPath(), ...extra });
+
+runBackendSuite('sqlite', open());
+runBackendSuite('sqlite (inline writer)', open({ writer: 'inline' }));
+runBackendSuite('sqlite (no group commit)', open({ groupCommit: false }));
+
+/** Rows in the log table, read straight from the file (after the backend closed). */
+function logRows(path: string): { id: number; key: string; deleted: number }[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const rows = db.prepare('SELECT id, key, deleted FROM log ORDER BY id').all() as { id: number; key: string; deleted: number }[];
+    return rows.map((r) => ({ ...r })); // plain objects, for deepEqual
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite backend', () => {
+  it('keeps data, revisions and the compacted revision across close and reopen', async () => {
+    const path = tempPath();
+    const b1 = await openSqliteBackend({ path });
+    for (let i = 0; i < 5; i++) assert.ok((await b1.create(`/k/${i}`, `v${i}`)).ok);
+    const u = await b1.update('/k/0', 'v0b', 1);
+    assert.ok(u.ok);
+    assert.ok((await b1.delete('/k/4')).ok);
+    assert.equal(await b1.compact(6), 6);
+    const listed = await b1.list('/k/');
+    await b1.close();
+
+    const b2 = await openSqliteBackend({ path });
+    try {
+      assert.equal(await b2.currentRevision(), 7);
+      assert.equal(await b2.compactedRevision(), 6);
+      assert.deepEqual(await b2.list('/k/'), listed);
+      await rejectsWith(b2.get('/k/0', { revision: 5 }), 'COMPACTED');
+      const c = await b2.create('/k/new', 'n');
+      assert.ok(c.ok);
+      assert.equal(c.kv.modRevision, 8);
+    } finally {
+      await b2.close();
+    }
+  });
+
+  it('revisions keep counting after compaction removed the newest rows', async () => {
+    const path = tempPath();
+    const b1 = await openSqliteBackend({ path });
+    assert.ok((await b1.create('/a', '1')).ok);
+    assert.ok((await b1.delete('/a')).ok);
+    await b1.compact(2);
+    await b1.close();
+    assert.deepEqual(logRows(path), [], 'tombstone and superseded row are gone');
+    const b2 = await openSqliteBackend({ path });
+    try {
+      assert.equal(await b2.currentRevision(), 2);
+      const c = await b2.create('/a', '2');
+      assert.ok(c.ok);
+      assert.equal(c.kv.modRevision, 3);
+    } finally {
+      await b2.close();
+    }
+  });
+
+  it('compaction deletes superseded rows and tombstones at or below the target only', async () => {
+    const path = tempPath();
+    const b = await openSqliteBackend({ path });
+    assert.ok((await b.create('/x', '1')).ok); // 1: superseded by 2
+    assert.ok((await b.update('/x', '2', 1)).ok); // 2: live at 3, superseded by 4 (above target)
+    assert.ok((await b.create('/y', '1')).ok); // 3: deleted by 5 (above target)
+    assert.ok((await b.update('/x', '3', 2)).ok); // 4
+    assert.ok((await b.delete('/y')).ok); // 5
+    assert.ok((await b.create('/z', '1')).ok); // 6
+    assert.ok((await b.delete('/z')).ok); // 7: tombstone above target
+    await b.compact(3);
+    await b.close();
+    assert.deepEqual(logRows(path).map((r) => r.id), [2, 3, 4, 5, 6, 7]);
+
+    const b2 = await openSqliteBackend({ path });
+    await b2.compact(7);
+    await b2.close();
+    assert.deepEqual(logRows(path), [{ id: 4, key: '/x', deleted: 0 }]);
+  });
+
+  it('writes nothing to disk when idle, and removes its WAL on close', async () => {
+    const path = tempPath();
+    const b = await openSqliteBackend({ path, compactIntervalMs: 20 });
+    for (let i = 0; i < 20; i++) assert.ok((await b.create(`/k/${i}`, 'v')).ok);
+    // Let the compactor run a few times: first it learns, then compacts, then goes quiet.
+    await new Promise((r) => setTimeout(r, 200));
+    const { statSync, existsSync } = await import('node:fs');
+    const sizes = () => [path, `${path}-wal`].map((p) => (existsSync(p) ? `${statSync(p).size}:${statSync(p).mtimeMs}` : '-'));
+    const before = sizes();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(sizes(), before);
+    await b.close();
+    const { existsSync: exists } = await import('node:fs');
+    assert.equal(exists(`${path}-wal`), false);
+  });
+
+  it('fails to open with UNAVAILABLE when the path cannot be a database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bramble-sqlite-'));
+    dirs.push(dir);
+    await rejectsWith(openSqliteBackend({ path: dir }), 'UNAVAILABLE');
+  });
+
+  it('watch replay from disk carries prev values for updates and deletes after a reopen', async () => {
+    const path = tempPath();
+    const b1 = await openSqliteBackend({ path });
+    assert.ok((await b1.create('/p/a', 'a1')).ok);
+    assert.ok((await b1.update('/p/a', 'a2', 1)).ok);
+    assert.ok((await b1.delete('/p/a')).ok);
+    await b1.close();
+    const b2 = await openSqliteBackend({ path });
+    const w = new WatchReader(b2.watch('/p/', { afterRevision: 1 }));
+    try {
+      const events = await w.events(2);
+      assert.deepEqual(events, [
+        { type: 'update', kv: { key: '/p/a', value: 'a2', createRevision: 1, modRevision: 2 }, prev: { key: '/p/a', value: 'a1', createRevision: 1, modRevision: 1 } },
+        { type: 'delete', kv: { key: '/p/a', value: 'a2', createRevision: 1, modRevision: 3 }, prev: { key: '/p/a', value: 'a2', createRevision: 1, modRevision: 2 } },
+      ]);
+    } finally {
+      await w.close();
+      await b2.close();
+    }
+  });
+});
