@@ -17,14 +17,14 @@ export const schemaTexts: SchemaText[] = [
     text: `
 APIResource
   name 1 string req def=""
+  singularName 6 string req def=""
   namespaced 2 bool req def=false
+  group 8 string
+  version 9 string
   kind 3 string req def=""
   verbs 4 []string req
   shortNames 5 []string list=atomic
-  singularName 6 string req def=""
   categories 7 []string list=atomic
-  group 8 string
-  version 9 string
   storageVersionHash 10 string
 APIResourceList kind=v1
   apiVersion 0 string
@@ -84,10 +84,10 @@ ObjectMeta
   finalizers 14 []string smp=merge list=set
   managedFields 17 []ManagedFieldsEntry list=atomic
 OwnerReference atomic
+  apiVersion 5 string req def=""
   kind 1 string req def=""
   name 3 string req def=""
   uid 4 string req def=""
-  apiVersion 5 string req def=""
   controller 6 *bool
   blockOwnerDeletion 7 *bool
 Patch
@@ -111,9 +111,9 @@ StatusDetails
   name 1 string
   group 2 string
   kind 3 string
+  uid 6 string
   causes 4 []StatusCause list=atomic
   retryAfterSeconds 5 int32
-  uid 6 string
 WatchEvent kind=v1*
   type 1 string req def=""
   object 2 RawExtension req
@@ -209,18 +209,20 @@ ClusterTrustBundleProjection
   name 1 *string
   signerName 2 *string
   labelSelector 3 *meta.LabelSelector
-  path 4 string req def=""
   optional 5 *bool
+  path 4 string req def=""
 ConfigMap kind=v1
   apiVersion 0 string
   kind 0 string
   metadata 1 meta.ObjectMeta def={}
+  immutable 4 *bool
   data 2 {}string
   binaryData 3 {}bytes
-  immutable 4 *bool
-ConfigMapEnvSource +LocalObjectReference@1
+ConfigMapEnvSource
+  +LocalObjectReference 1
   optional 2 *bool
-ConfigMapKeySelector atomic +LocalObjectReference@1
+ConfigMapKeySelector atomic
+  +LocalObjectReference 1
   key 2 string req def=""
   optional 3 *bool
 ConfigMapList kind=v1
@@ -234,10 +236,12 @@ ConfigMapNodeConfigSource
   uid 3 string
   resourceVersion 4 string
   kubeletConfigKey 5 string req def=""
-ConfigMapProjection +LocalObjectReference@1
+ConfigMapProjection
+  +LocalObjectReference 1
   items 2 []KeyToPath list=atomic
   optional 4 *bool
-ConfigMapVolumeSource +LocalObjectReference@1
+ConfigMapVolumeSource
+  +LocalObjectReference 1
   items 2 []KeyToPath list=atomic
   defaultMode 3 *int32
   optional 4 *bool
@@ -248,24 +252,24 @@ Container
   args 4 []string list=atomic
   workingDir 5 string
   ports 6 []ContainerPort smp=merge:containerPort list=map:containerPort,protocol
+  envFrom 19 []EnvFromSource list=atomic
   env 7 []EnvVar smp=merge:name list=map:name
   resources 8 ResourceRequirements def={}
+  resizePolicy 23 []ContainerResizePolicy list=atomic
+  restartPolicy 24 *string
   volumeMounts 9 []VolumeMount smp=merge:mountPath list=map:mountPath
+  volumeDevices 21 []VolumeDevice smp=merge:devicePath list=map:devicePath
   livenessProbe 10 *Probe
   readinessProbe 11 *Probe
+  startupProbe 22 *Probe
   lifecycle 12 *Lifecycle
   terminationMessagePath 13 string
+  terminationMessagePolicy 20 string enum=FallbackToLogsOnError|File
   imagePullPolicy 14 string enum=Always|IfNotPresent|Never
   securityContext 15 *SecurityContext
   stdin 16 bool
   stdinOnce 17 bool
   tty 18 bool
-  envFrom 19 []EnvFromSource list=atomic
-  terminationMessagePolicy 20 string enum=FallbackToLogsOnError|File
-  volumeDevices 21 []VolumeDevice smp=merge:devicePath list=map:devicePath
-  startupProbe 22 *Probe
-  resizePolicy 23 []ContainerResizePolicy list=atomic
-  restartPolicy 24 *string
 ContainerImage
   names 1 []string list=atomic
   sizeBytes 2 int64
@@ -329,9 +333,9 @@ EmptyDirVolumeSource
   sizeLimit 2 *Quantity
 EndpointAddress atomic
   ip 1 string req def=""
-  targetRef 2 *ObjectReference
   hostname 3 string
   nodeName 4 *string
+  targetRef 2 *ObjectReference
 EndpointPort atomic
   name 1 string
   port 2 int32 req def=0
@@ -364,7 +368,8 @@ EnvVarSource
   resourceFieldRef 2 *ResourceFieldSelector
   configMapKeyRef 3 *ConfigMapKeySelector
   secretKeyRef 4 *SecretKeySelector
-EphemeralContainer +EphemeralContainerCommon@1
+EphemeralContainer
+  +EphemeralContainerCommon 1
   targetContainerName 2 string
 EphemeralContainerCommon
   name 1 string req def=""
@@ -373,24 +378,24 @@ EphemeralContainerCommon
   args 4 []string list=atomic
   workingDir 5 string
   ports 6 []ContainerPort smp=merge:containerPort list=map:containerPort,protocol
+  envFrom 19 []EnvFromSource list=atomic
   env 7 []EnvVar smp=merge:name list=map:name
   resources 8 ResourceRequirements def={}
+  resizePolicy 23 []ContainerResizePolicy list=atomic
+  restartPolicy 24 *string
   volumeMounts 9 []VolumeMount smp=merge:mountPath list=map:mountPath
+  volumeDevices 21 []VolumeDevice smp=merge:devicePath list=map:devicePath
   livenessProbe 10 *Probe
   readinessProbe 11 *Probe
+  startupProbe 22 *Probe
   lifecycle 12 *Lifecycle
   terminationMessagePath 13 string
+  terminationMessagePolicy 20 string enum=FallbackToLogsOnError|File
   imagePullPolicy 14 string enum=Always|IfNotPresent|Never
   securityContext 15 *SecurityContext
   stdin 16 bool
   stdinOnce 17 bool
   tty 18 bool
-  envFrom 19 []EnvFromSource list=atomic
-  terminationMessagePolicy 20 string enum=FallbackToLogsOnError|File
-  volumeDevices 21 []VolumeDevice smp=merge:devicePath list=map:devicePath
-  startupProbe 22 *Probe
-  resizePolicy 23 []ContainerResizePolicy list=atomic
-  restartPolicy 24 *string
 EphemeralVolumeSource
   volumeClaimTemplate 1 *PersistentVolumeClaimTemplate
 Event kind=v1
@@ -492,8 +497,8 @@ ISCSIPersistentVolumeSource
   readOnly 6 bool
   portals 7 []string list=atomic
   chapAuthDiscovery 8 bool
-  secretRef 10 *SecretReference
   chapAuthSession 11 bool
+  secretRef 10 *SecretReference
   initiatorName 12 *string
 ISCSIVolumeSource
   targetPortal 1 string req def=""
@@ -504,8 +509,8 @@ ISCSIVolumeSource
   readOnly 6 bool
   portals 7 []string list=atomic
   chapAuthDiscovery 8 bool
-  secretRef 10 *LocalObjectReference
   chapAuthSession 11 bool
+  secretRef 10 *LocalObjectReference
   initiatorName 12 *string
 ImageVolumeSource
   reference 1 string
@@ -638,12 +643,12 @@ NodeSelectorTerm atomic
   matchFields 2 []NodeSelectorRequirement list=atomic
 NodeSpec
   podCIDR 1 string
-  externalID 2 string
+  podCIDRs 7 []string smp=merge list=set
   providerID 3 string
   unschedulable 4 bool
   taints 5 []Taint list=atomic
   configSource 6 *NodeConfigSource
-  podCIDRs 7 []string smp=merge list=set
+  externalID 2 string
 NodeStatus
   capacity 1 {}Quantity
   allocatable 2 {}Quantity
@@ -706,9 +711,9 @@ PersistentVolumeClaimList kind=v1
   items 2 []PersistentVolumeClaim req
 PersistentVolumeClaimSpec
   accessModes 1 []string list=atomic enum=ReadOnlyMany|ReadWriteMany|ReadWriteOnce|ReadWriteOncePod
+  selector 4 *meta.LabelSelector
   resources 2 VolumeResourceRequirements def={}
   volumeName 3 string
-  selector 4 *meta.LabelSelector
   storageClassName 5 *string
   volumeMode 6 *string enum=Block|Filesystem
   dataSource 7 *TypedLocalObjectReference
@@ -757,8 +762,9 @@ PersistentVolumeSource
   local 20 *LocalVolumeSource
   storageos 21 *StorageOSPersistentVolumeSource
   csi 22 *CSIPersistentVolumeSource
-PersistentVolumeSpec +PersistentVolumeSource@2
+PersistentVolumeSpec
   capacity 1 {}Quantity
+  +PersistentVolumeSource 2
   accessModes 3 []string list=atomic enum=ReadOnlyMany|ReadWriteMany|ReadWriteOnce|ReadWriteOncePod
   claimRef 4 *ObjectReference map=granular
   persistentVolumeReclaimPolicy 5 string enum=Delete|Recycle|Retain
@@ -830,21 +836,23 @@ PodSchedulingGate
   name 1 string req def=""
 PodSecurityContext
   seLinuxOptions 1 *SELinuxOptions
+  windowsOptions 8 *WindowsSecurityContextOptions
   runAsUser 2 *int64
+  runAsGroup 6 *int64
   runAsNonRoot 3 *bool
   supplementalGroups 4 []int64 list=atomic
+  supplementalGroupsPolicy 12 *string enum=Merge|Strict
   fsGroup 5 *int64
-  runAsGroup 6 *int64
   sysctls 7 []Sysctl list=atomic
-  windowsOptions 8 *WindowsSecurityContextOptions
   fsGroupChangePolicy 9 *string enum=Always|OnRootMismatch
   seccompProfile 10 *SeccompProfile
   appArmorProfile 11 *AppArmorProfile
-  supplementalGroupsPolicy 12 *string enum=Merge|Strict
   seLinuxChangePolicy 13 *string
 PodSpec
   volumes 1 []Volume smp=merge,retainKeys:name list=map:name
+  initContainers 20 []Container smp=merge:name list=map:name
   containers 2 []Container req smp=merge:name list=map:name
+  ephemeralContainers 34 []EphemeralContainer smp=merge:name list=map:name
   restartPolicy 3 string enum=Always|Never|OnFailure
   terminationGracePeriodSeconds 4 *int64
   activeDeadlineSeconds 5 *int64
@@ -852,31 +860,29 @@ PodSpec
   nodeSelector 7 {}string map=atomic
   serviceAccountName 8 string
   serviceAccount 9 string
+  automountServiceAccountToken 21 *bool
   nodeName 10 string
   hostNetwork 11 bool
   hostPID 12 bool
   hostIPC 13 bool
+  shareProcessNamespace 27 *bool
   securityContext 14 *PodSecurityContext
   imagePullSecrets 15 []LocalObjectReference smp=merge:name list=map:name
   hostname 16 string
   subdomain 17 string
   affinity 18 *Affinity
   schedulerName 19 string
-  initContainers 20 []Container smp=merge:name list=map:name
-  automountServiceAccountToken 21 *bool
   tolerations 22 []Toleration list=atomic
   hostAliases 23 []HostAlias smp=merge:ip list=map:ip
   priorityClassName 24 string
   priority 25 *int32
   dnsConfig 26 *PodDNSConfig
-  shareProcessNamespace 27 *bool
   readinessGates 28 []PodReadinessGate list=atomic
   runtimeClassName 29 *string
   enableServiceLinks 30 *bool
   preemptionPolicy 31 *string enum=Never|PreemptLowerPriority
   overhead 32 {}Quantity
   topologySpreadConstraints 33 []TopologySpreadConstraint smp=merge:topologyKey list=map:topologyKey,whenUnsatisfiable
-  ephemeralContainers 34 []EphemeralContainer smp=merge:name list=map:name
   setHostnameAsFQDN 35 *bool
   os 36 *PodOS
   hostUsers 37 *bool
@@ -888,18 +894,18 @@ PodStatus
   conditions 2 []PodCondition smp=merge:type list=map:type
   message 3 string
   reason 4 string
+  nominatedNodeName 11 string
   hostIP 5 string
+  hostIPs 16 []HostIP smp=merge:ip list=atomic
   podIP 6 string
+  podIPs 12 []PodIP smp=merge:ip list=map:ip
   startTime 7 *Time
+  initContainerStatuses 10 []ContainerStatus list=atomic
   containerStatuses 8 []ContainerStatus list=atomic
   qosClass 9 string enum=BestEffort|Burstable|Guaranteed
-  initContainerStatuses 10 []ContainerStatus list=atomic
-  nominatedNodeName 11 string
-  podIPs 12 []PodIP smp=merge:ip list=map:ip
   ephemeralContainerStatuses 13 []ContainerStatus list=atomic
   resize 14 string
   resourceClaimStatuses 15 []PodResourceClaimStatus smp=merge,retainKeys:name list=map:name
-  hostIPs 16 []HostIP smp=merge:ip list=atomic
 PodTemplate kind=v1
   apiVersion 0 string
   kind 0 string
@@ -924,7 +930,8 @@ PortworxVolumeSource
 PreferredSchedulingTerm
   weight 1 int32 req def=0
   preference 2 NodeSelectorTerm req def={}
-Probe +ProbeHandler@1
+Probe
+  +ProbeHandler 1
   initialDelaySeconds 2 int32
   timeoutSeconds 3 int32
   periodSeconds 4 int32
@@ -1039,13 +1046,15 @@ Secret kind=v1
   apiVersion 0 string
   kind 0 string
   metadata 1 meta.ObjectMeta def={}
-  data 2 {}bytes
-  type 3 string
-  stringData 4 {}string
   immutable 5 *bool
-SecretEnvSource +LocalObjectReference@1
+  data 2 {}bytes
+  stringData 4 {}string
+  type 3 string
+SecretEnvSource
+  +LocalObjectReference 1
   optional 2 *bool
-SecretKeySelector atomic +LocalObjectReference@1
+SecretKeySelector atomic
+  +LocalObjectReference 1
   key 2 string req def=""
   optional 3 *bool
 SecretList kind=v1
@@ -1053,7 +1062,8 @@ SecretList kind=v1
   kind 0 string
   metadata 1 meta.ListMeta def={}
   items 2 []Secret req
-SecretProjection +LocalObjectReference@1
+SecretProjection
+  +LocalObjectReference 1
   items 2 []KeyToPath list=atomic
   optional 4 *bool
 SecretReference atomic
@@ -1068,13 +1078,13 @@ SecurityContext
   capabilities 1 *Capabilities
   privileged 2 *bool
   seLinuxOptions 3 *SELinuxOptions
+  windowsOptions 10 *WindowsSecurityContextOptions
   runAsUser 4 *int64
+  runAsGroup 8 *int64
   runAsNonRoot 5 *bool
   readOnlyRootFilesystem 6 *bool
   allowPrivilegeEscalation 7 *bool
-  runAsGroup 8 *int64
   procMount 9 *string enum=Default|Unmasked
-  windowsOptions 10 *WindowsSecurityContextOptions
   seccompProfile 11 *SeccompProfile
   appArmorProfile 12 *AppArmorProfile
 Service kind=v1
@@ -1107,14 +1117,15 @@ ServiceList kind=v1
 ServicePort
   name 1 string
   protocol 2 string enum=SCTP|TCP|UDP def="TCP"
+  appProtocol 6 *string
   port 3 int32 req def=0
   targetPort 4 IntOrString
   nodePort 5 int32
-  appProtocol 6 *string
 ServiceSpec
   ports 1 []ServicePort smp=merge:port list=map:port,protocol
   selector 2 {}string map=atomic
   clusterIP 3 string
+  clusterIPs 18 []string list=atomic
   type 4 string enum=ClusterIP|ExternalName|LoadBalancer|NodePort
   externalIPs 5 []string list=atomic
   sessionAffinity 7 string enum=ClientIP|None
@@ -1125,9 +1136,8 @@ ServiceSpec
   healthCheckNodePort 12 int32
   publishNotReadyAddresses 13 bool
   sessionAffinityConfig 14 *SessionAffinityConfig
-  ipFamilyPolicy 17 *string enum=PreferDualStack|RequireDualStack|SingleStack
-  clusterIPs 18 []string list=atomic
   ipFamilies 19 []string list=atomic enum=|IPv4|IPv6
+  ipFamilyPolicy 17 *string enum=PreferDualStack|RequireDualStack|SingleStack
   allocateLoadBalancerNodePorts 20 *bool
   loadBalancerClass 21 *string
   internalTrafficPolicy 22 *string enum=Cluster|Local
@@ -1191,19 +1201,20 @@ TypedObjectReference
   kind 2 string req def=""
   name 3 string req def=""
   namespace 4 *string
-Volume +VolumeSource@2
+Volume
   name 1 string req def=""
+  +VolumeSource 2
 VolumeDevice
   name 1 string req def=""
   devicePath 2 string req def=""
 VolumeMount
   name 1 string req def=""
   readOnly 2 bool
+  recursiveReadOnly 7 *string
   mountPath 3 string req def=""
   subPath 4 string
   mountPropagation 5 *string enum=Bidirectional|HostToContainer|None
   subPathExpr 6 string
-  recursiveReadOnly 7 *string
 VolumeMountStatus
   name 1 string req def=""
   mountPath 2 string req def=""
@@ -1244,9 +1255,9 @@ VolumeSource
   quobyte 21 *QuobyteVolumeSource
   azureDisk 22 *AzureDiskVolumeSource
   photonPersistentDisk 23 *PhotonPersistentDiskVolumeSource
+  projected 26 *ProjectedVolumeSource
   portworxVolume 24 *PortworxVolumeSource
   scaleIO 25 *ScaleIOVolumeSource
-  projected 26 *ProjectedVolumeSource
   storageos 27 *StorageOSVolumeSource
   csi 28 *CSIVolumeSource
   ephemeral 29 *EphemeralVolumeSource
@@ -1327,10 +1338,10 @@ Deployment kind=apps/v1
 DeploymentCondition
   type 1 string req def=""
   status 2 string req def=""
-  reason 4 string
-  message 5 string
   lastUpdateTime 6 Time
   lastTransitionTime 7 Time
+  reason 4 string
+  message 5 string
 DeploymentList kind=apps/v1
   apiVersion 0 string
   kind 0 string
@@ -1349,10 +1360,10 @@ DeploymentStatus
   observedGeneration 1 int64
   replicas 2 int32
   updatedReplicas 3 int32
+  readyReplicas 7 int32
   availableReplicas 4 int32
   unavailableReplicas 5 int32
   conditions 6 []DeploymentCondition smp=merge:type list=map:type
-  readyReplicas 7 int32
   collisionCount 8 *int32
 DeploymentStrategy
   type 1 string enum=Recreate|RollingUpdate
@@ -1376,15 +1387,15 @@ ReplicaSetList kind=apps/v1
   items 2 []ReplicaSet req
 ReplicaSetSpec
   replicas 1 *int32
+  minReadySeconds 4 int32
   selector 2 *meta.LabelSelector req
   template 3 core.PodTemplateSpec def={}
-  minReadySeconds 4 int32
 ReplicaSetStatus
   replicas 1 int32 req def=0
   fullyLabeledReplicas 2 int32
-  observedGeneration 3 int64
   readyReplicas 4 int32
   availableReplicas 5 int32
+  observedGeneration 3 int64
   conditions 6 []ReplicaSetCondition smp=merge:type list=map:type
 RollingUpdateDaemonSet
   maxUnavailable 1 *IntOrString
@@ -1462,13 +1473,13 @@ CronJobList kind=batch/v1
   items 2 []CronJob req
 CronJobSpec
   schedule 1 string req def=""
+  timeZone 8 *string
   startingDeadlineSeconds 2 *int64
   concurrencyPolicy 3 string enum=Allow|Forbid|Replace
   suspend 4 *bool
   jobTemplate 5 JobTemplateSpec req def={}
   successfulJobsHistoryLimit 6 *int32
   failedJobsHistoryLimit 7 *int32
-  timeZone 8 *string
 CronJobStatus
   active 1 []core.ObjectReference list=atomic
   lastScheduleTime 4 *Time
@@ -1495,19 +1506,19 @@ JobSpec
   parallelism 1 *int32
   completions 2 *int32
   activeDeadlineSeconds 3 *int64
+  podFailurePolicy 11 *PodFailurePolicy
+  successPolicy 16 *SuccessPolicy
+  backoffLimit 7 *int32
+  backoffLimitPerIndex 12 *int32
+  maxFailedIndexes 13 *int32
   selector 4 *meta.LabelSelector
   manualSelector 5 *bool
   template 6 core.PodTemplateSpec req def={}
-  backoffLimit 7 *int32
   ttlSecondsAfterFinished 8 *int32
   completionMode 9 *string enum=Indexed|NonIndexed
   suspend 10 *bool
-  podFailurePolicy 11 *PodFailurePolicy
-  backoffLimitPerIndex 12 *int32
-  maxFailedIndexes 13 *int32
   podReplacementPolicy 14 *string enum=Failed|TerminatingOrFailed
   managedBy 15 *string
-  successPolicy 16 *SuccessPolicy
 JobStatus
   conditions 1 []JobCondition smp=merge:type list=atomic
   startTime 2 *Time
@@ -1515,11 +1526,11 @@ JobStatus
   active 4 int32
   succeeded 5 int32
   failed 6 int32
+  terminating 11 *int32
   completedIndexes 7 string
+  failedIndexes 10 *string
   uncountedTerminatedPods 8 *UncountedTerminatedPods
   ready 9 *int32
-  failedIndexes 10 *string
-  terminating 11 *int32
 JobTemplateSpec
   metadata 1 meta.ObjectMeta def={}
   spec 2 JobSpec def={}
@@ -1552,8 +1563,8 @@ UncountedTerminatedPods
     text: `
 HTTPIngressPath
   path 1 string
-  backend 2 IngressBackend req def={}
   pathType 3 *string req
+  backend 2 IngressBackend req def={}
 HTTPIngressRuleValue
   paths 1 []HTTPIngressPath req list=atomic
 Ingress kind=networking.k8s.io/v1
@@ -1563,8 +1574,8 @@ Ingress kind=networking.k8s.io/v1
   spec 2 IngressSpec def={}
   status 3 IngressStatus def={}
 IngressBackend
-  resource 3 *core.TypedLocalObjectReference
   service 4 *IngressServiceBackend
+  resource 3 *core.TypedLocalObjectReference
 IngressClass kind=networking.k8s.io/v1
   apiVersion 0 string
   kind 0 string
@@ -1599,18 +1610,19 @@ IngressPortStatus
   port 1 int32 req def=0
   protocol 2 string req enum=SCTP|TCP|UDP def=""
   error 3 *string
-IngressRule +IngressRuleValue@2
+IngressRule
   host 1 string
+  +IngressRuleValue 2
 IngressRuleValue
   http 1 *HTTPIngressRuleValue
 IngressServiceBackend
   name 1 string req def=""
   port 2 ServiceBackendPort def={}
 IngressSpec
+  ingressClassName 4 *string
   defaultBackend 1 *IngressBackend
   tls 2 []IngressTLS list=atomic
   rules 3 []IngressRule list=atomic
-  ingressClassName 4 *string
 IngressStatus
   loadBalancer 1 IngressLoadBalancerStatus def={}
 IngressTLS
@@ -1673,9 +1685,9 @@ EndpointSlice kind=discovery.k8s.io/v1
   apiVersion 0 string
   kind 0 string
   metadata 1 meta.ObjectMeta def={}
+  addressType 4 string req def=""
   endpoints 2 []Endpoint req list=atomic
   ports 3 []EndpointPort list=atomic
-  addressType 4 string req def=""
 EndpointSliceList kind=discovery.k8s.io/v1
   apiVersion 0 string
   kind 0 string

@@ -13,7 +13,8 @@ Widget kind=example.io/v1
   labels 4 {}string map=atomic
   mode 5 string enum=|Fast|Slow def="Fast"
   when 6 *Time
-Part atomic +Base@1
+Part atomic
+  +Base 1
   kind 2 string
 Base
   name 1 string def=""
@@ -48,7 +49,7 @@ test('parses types, fields and attributes', () => {
   assert.equal(widget.fields[5].default, 'Fast');
   assert.deepEqual(widget.fields[6].type, { kind: 'special', special: 'Time' });
   assert.equal(part.structType, 'atomic');
-  assert.deepEqual(part.embedded, [{ tag: 1, type: 'io.example.v1.Base' }]);
+  assert.deepEqual(part.embedded, [{ tag: 1, type: 'io.example.v1.Base', position: 0 }]);
 });
 
 test('core group kinds and shared kinds', () => {
@@ -63,6 +64,7 @@ test('malformed text fails loudly with the line number', () => {
   assert.throws(() => parseSchemaText({ prefix, text: 'A\n  f 1 nope.Thing\n' }, {}), /unknown package alias/);
   assert.throws(() => parseSchemaText({ prefix, text: 'A\n  f 1 string smp=sideways\n' }, {}), /unknown patch strategy/);
   assert.throws(() => parseSchemaText({ prefix, text: 'A\n  f 1 string colour=red\n' }, {}), /unknown field attribute/);
+  assert.throws(() => parseSchemaText({ prefix, text: 'A\n  +B\n' }, {}), /embedded struct line/);
 });
 
 test('scanning finds types without parsing fields', () => {
@@ -86,6 +88,11 @@ test('TextSchema flattens embedded structs and attaches descriptions', () => {
   assert.equal(name?.description, 'Its name.');
   assert.equal(s.fieldByTag(part, 1), undefined);
   assert.equal(s.fieldByTag(part, 2)?.name, 'kind');
+  assert.deepEqual(
+    part.fields.map((f) => f.name),
+    ['name', 'kind'],
+    'embedded fields sit where the embedding is',
+  );
   assert.equal(s.typeForKind('example.io', 'v1', 'Widget')?.name, 'io.k8s.api.core.v1.Widget');
   assert.equal(s.typeForKind('', 'v1', 'Widget'), undefined);
 });

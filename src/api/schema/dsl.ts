@@ -15,17 +15,20 @@
  *   replicas 1 *int32
  *   selector 2 *meta.LabelSelector req
  *   strategy 4 DeploymentStrategy smp=retainKeys def={}
- * Volume +VolumeSource@2
+ * Volume
  *   name 1 string req def=""
+ *   +VolumeSource 2
  * ```
  *
  * Type line words after the name:
  * - `kind=<group>/<version>` or `kind=<version>` (core): a top-level kind;
  *   a trailing `*` marks a kind every group version shares (`DeleteOptions`).
  * - `atomic` / `granular`: `+structType`.
- * - `+<Type>@<tag>`: a struct embedded inline through protobuf field `<tag>`;
- *   its fields are copied into this type (see `Field.inline`).
  * - `union=<discriminator>:<field>=<Value>,…`: `x-kubernetes-unions`.
+ *
+ * Fields are listed in Go struct order. A line `+<Type> <tag>` marks a
+ * struct embedded inline through protobuf field `<tag>`; its fields are
+ * copied into this type at that place (see `Field.inline`).
  *
  * Field line: `<jsonName> <protobuf tag> <type> [attributes]`. Tag 0 is a
  * field that is never on the protobuf wire (`apiVersion`, `kind`). Types:
@@ -117,7 +120,14 @@ export function parseType(chunk: TypeChunk, aliases: Record<string, string>): Me
     const line = lines[i];
     if (line.trim() === '' || line.startsWith('#')) continue;
     if (!line.startsWith('  ')) fail('expected an indented field line');
-    t.fields.push(parseFieldLine(chunk.src.prefix, aliases, line.trim().split(' '), fail));
+    const words = line.trim().split(' ');
+    if (words[0].startsWith('+')) {
+      const tag = Number(words[1]);
+      if (words.length !== 2 || !Number.isInteger(tag) || tag <= 0) fail('an embedded struct line is +<Type> <tag>');
+      (t.embedded ??= []).push({ type: `${chunk.src.prefix}.${words[0].slice(1)}`, tag, position: t.fields.length });
+      continue;
+    }
+    t.fields.push(parseFieldLine(chunk.src.prefix, aliases, words, fail));
   }
   return t;
 }
@@ -147,10 +157,6 @@ function parseTypeLine(prefix: string, words: string[], fail: (why: string) => n
       t.gvk = { group: slash < 0 ? '' : gv.slice(0, slash), version: gv.slice(slash + 1), kind: words[0] };
     } else if (w === 'atomic' || w === 'granular') {
       t.structType = w;
-    } else if (w.startsWith('+')) {
-      const at = w.indexOf('@');
-      if (at < 0) fail('embedded struct without @tag');
-      (t.embedded ??= []).push({ type: `${prefix}.${w.slice(1, at)}`, tag: Number(w.slice(at + 1)) });
     } else if (w.startsWith('union=')) {
       const [discriminator, list] = w.slice(6).split(':');
       const fields: Record<string, string> = {};

@@ -107,7 +107,7 @@ test('Secret.data is a map of bytes, stringData a map of strings', () => {
 
 test('inline structs: Volume shows VolumeSource fields, found by name but not by tag', () => {
   const volume = mustType(core + 'Volume');
-  assert.deepEqual(volume.embedded, [{ tag: 2, type: core + 'VolumeSource' }]);
+  assert.deepEqual(volume.embedded, [{ tag: 2, type: core + 'VolumeSource', position: 1 }]);
   const emptyDir = schema.field(volume, 'emptyDir');
   assert.ok(emptyDir);
   assert.equal(emptyDir.inline, 2);

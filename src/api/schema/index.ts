@@ -120,13 +120,15 @@ export class TextSchema implements Schema {
   #parse(e: Entry): MessageType {
     if (e.type) return e.type;
     const t = parseType(e.chunk, packageAliases);
-    for (const emb of t.embedded ?? []) {
+    // Splice from the last embedding backwards so earlier positions stay valid.
+    for (const emb of [...(t.embedded ?? [])].reverse()) {
       const inner = this.type(emb.type);
       if (!inner) throw new Error(`schema: ${t.name} embeds unknown ${emb.type}`);
       if (inner.embedded?.length) throw new Error(`schema: nested embedding in ${inner.name} is not supported`);
       const own = new Set(t.fields.map((f) => f.name));
       // Copies carry the embedded type's descriptions; this type's own words win below.
-      for (const f of inner.fields) if (!own.has(f.name)) t.fields.push({ ...f, inline: emb.tag });
+      const copies = inner.fields.filter((f) => !own.has(f.name)).map((f) => ({ ...f, inline: emb.tag }));
+      t.fields.splice(emb.position, 0, ...copies);
     }
     this.#docs ??= parseDescriptions(this.#docText, packageAliases);
     attachDocs(t, this.#docs[t.name]);

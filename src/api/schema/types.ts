@@ -78,6 +78,11 @@ export interface Embedded {
   tag: number;
   /** Message type name of the embedded struct. */
   type: string;
+  /**
+   * Go struct order: how many of the type's own (non-inline) fields are
+   * declared before the embedding. The copied fields sit there in `fields`.
+   */
+  position: number;
 }
 
 export interface MessageType {
