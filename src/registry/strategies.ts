@@ -29,7 +29,12 @@ function statusSplit(initialStatus: () => Obj | undefined): Strategy {
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
 const pod: Strategy = {
-  ...statusSplit(() => undefined),
+  // A binding sets spec.nodeName and the PodScheduled condition together.
+  prepareForUpdate(obj, old, sub) {
+    if (sub === 'status' || sub === 'binding') return;
+    if (old['status'] === undefined) delete obj['status'];
+    else obj['status'] = clone(old['status']);
+  },
   prepareForCreate(obj) {
     obj['status'] = { phase: 'Pending', qosClass: podQOSClass(obj['spec'] ?? {}) };
   },
@@ -70,6 +75,7 @@ const namespace: Strategy = {
       if (!finalizers?.length) delete obj['spec'].finalizers;
       return;
     }
+    if (sub === 'status') return;
     obj['status'] = clone(old['status']);
     if (sub === '') {
       if (old['spec']?.finalizers) obj['spec'] = { ...(obj['spec'] ?? {}), finalizers: clone(old['spec'].finalizers) };

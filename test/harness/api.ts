@@ -67,16 +67,17 @@ export function apiClient(kubeconfigPath: string): ApiClient {
     });
 
   const stream = (path: string, headers: Record<string, string> = {}) => {
-    let resolveStatus!: (n: number) => void;
-    const status = new Promise<number>((r) => (resolveStatus = r));
     const req = https.request({ host: credentials.host, port: credentials.port, path, method: 'GET', headers: { accept: 'application/json', ...headers }, agent, servername: 'localhost' });
+    // Send now: callers may await the status before reading any line.
+    const response = new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+    });
+    req.end();
+    const status = response.then((r) => r.statusCode ?? 0);
+    status.catch(() => undefined);
     const lines = (async function* () {
-      const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-        req.on('response', resolve);
-        req.on('error', reject);
-        req.end();
-      });
-      resolveStatus(res.statusCode ?? 0);
+      const res = await response;
       let buf = '';
       try {
         for await (const chunk of res) {

@@ -9,7 +9,6 @@
  * is deleted, as upstream does, so an index that lags can never cause a
  * wrong deletion.
  */
-import { errors } from '../../api/errors.ts';
 import { findKind } from '../../api/resources.ts';
 import { runWorkers, WorkQueue } from '../../client/workqueue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -50,6 +49,8 @@ export class GarbageCollector {
   private readonly dependents = new Map<string, Node>();
   /** Owner uid → keys of its dependents. */
   private readonly byOwner = new Map<string, Set<string>>();
+  /** Owners being deleted with an `orphan` or `foregroundDeletion` finalizer: uid → key. */
+  private readonly deletingOwners = new Map<string, string>();
   readonly queue = new WorkQueue<string>({ baseDelayMs: 50, maxDelayMs: 60_000 });
 
   constructor(registry: Registry) {
@@ -67,38 +68,52 @@ export class GarbageCollector {
     return store.info.namespaced ? { namespace: rest[0]!, name: rest[1]! } : { namespace: '', name: rest[0]! };
   }
 
-  /** Index update for one stored object (undefined value: deleted). Returns work to do. */
-  observe(key: string, obj: Obj | undefined): void {
+  /** Removes a key's owner references from the index. */
+  private unindex(key: string): void {
     const prev = this.dependents.get(key);
-    const uid: string | undefined = obj?.['metadata']?.uid ?? prev?.uid;
-    if (prev) {
-      for (const o of prev.owners) {
-        const set = this.byOwner.get(o.uid);
-        set?.delete(key);
-        if (set && set.size === 0) this.byOwner.delete(o.uid);
-      }
-      this.dependents.delete(key);
+    if (!prev) return;
+    for (const o of prev.owners) {
+      const set = this.byOwner.get(o.uid);
+      set?.delete(key);
+      if (set && set.size === 0) this.byOwner.delete(o.uid);
     }
-    if (obj) {
-      const owners: OwnerRef[] = obj['metadata']?.ownerReferences ?? [];
-      if (owners.length > 0 && uid) {
-        this.dependents.set(key, { key, uid, owners });
-        for (const o of owners) {
-          let set = this.byOwner.get(o.uid);
-          if (!set) this.byOwner.set(o.uid, (set = new Set()));
-          set.add(key);
-        }
-        this.queue.add(`dep:${key}`);
+    this.dependents.delete(key);
+  }
+
+  /** A stored object was created or changed. */
+  observe(key: string, obj: Obj): void {
+    this.unindex(key);
+    const m = obj['metadata'] ?? {};
+    const uid: string | undefined = m.uid;
+    const owners: OwnerRef[] = m.ownerReferences ?? [];
+    if (owners.length > 0 && uid) {
+      this.dependents.set(key, { key, uid, owners });
+      for (const o of owners) {
+        let set = this.byOwner.get(o.uid);
+        if (!set) this.byOwner.set(o.uid, (set = new Set()));
+        set.add(key);
       }
-      const fin: string[] = obj['metadata']?.finalizers ?? [];
-      if (obj['metadata']?.deletionTimestamp && (fin.includes('orphan') || fin.includes('foregroundDeletion'))) {
-        this.queue.add(`owner:${key}`);
-      }
-    } else if (uid) {
-      // The owner is gone: its dependents may now be garbage.
-      for (const dep of this.byOwner.get(uid) ?? []) this.queue.add(`dep:${dep}`);
-      // A dependent is gone: a foreground-deleting owner may now be finished.
-      if (prev) for (const o of prev.owners) this.queue.add(`ownerUid:${o.uid}`);
+      this.queue.add(`dep:${key}`);
+    }
+    const fin: string[] = m.finalizers ?? [];
+    if (uid && m.deletionTimestamp && (fin.includes('orphan') || fin.includes('foregroundDeletion'))) {
+      this.deletingOwners.set(uid, key);
+      this.queue.add(`owner:${key}`);
+    } else if (uid) this.deletingOwners.delete(uid);
+  }
+
+  /** A stored object was deleted; `last` is its final state. */
+  forget(key: string, last: Obj | undefined): void {
+    this.unindex(key);
+    const uid: string | undefined = last?.['metadata']?.uid;
+    if (!uid) return;
+    this.deletingOwners.delete(uid);
+    // Its dependents may now be garbage.
+    for (const dep of this.byOwner.get(uid) ?? []) this.queue.add(`dep:${dep}`);
+    // A foreground-deleting owner may have been waiting for it.
+    for (const ref of (last?.['metadata']?.ownerReferences ?? []) as OwnerRef[]) {
+      const ownerKey = this.deletingOwners.get(ref.uid);
+      if (ownerKey) this.queue.add(`owner:${ownerKey}`);
     }
   }
 
@@ -214,53 +229,19 @@ export class GarbageCollector {
   async reconcile(task: string): Promise<void> {
     if (task.startsWith('dep:')) return this.reconcileDependent(task.slice(4));
     if (task.startsWith('owner:')) return this.reconcileOwner(task.slice(6));
-    if (task.startsWith('ownerUid:')) {
-      const uid = task.slice(9);
-      // Find the owner's key through any of its remaining dependents' references, else by scan of known owners.
-      for (const [key] of this.ownerKeys(uid)) await this.reconcileOwner(key);
-    }
-  }
-
-  /** Owner keys for a uid, resolved through owner references of its dependents. */
-  private *ownerKeys(uid: string): Generator<[string]> {
-    for (const node of this.dependents.values()) {
-      const ref = node.owners.find((r) => r.uid === uid);
-      if (!ref) continue;
-      const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
-      const info = findKind(group!, version!, ref.kind);
-      if (!info) continue;
-      const store = this.registry.store(info.group, info.version, info.resource)!;
-      const ns = info.namespaced ? GarbageCollector.locate(this.storeOf(node.key)!, node.key).namespace : '';
-      yield [store.key(ns, ref.name)];
-      return;
-    }
   }
 
   /** Applies one storage change to the index. */
   apply(kv: KeyValue, deleted: boolean): void {
     if (!this.storeOf(kv.key)) return;
     let obj: Obj | undefined;
-    if (!deleted) {
-      try {
-        obj = JSON.parse(kv.value);
-      } catch {
-        return;
-      }
-    } else {
-      // A deleted object: keep its uid for dependents lookup.
-      try {
-        const last = JSON.parse(kv.value);
-        this.observe(kv.key, undefined);
-        const uid = last?.metadata?.uid;
-        if (uid) for (const dep of this.byOwner.get(uid) ?? []) this.queue.add(`dep:${dep}`);
-        // A deleted dependent may unblock a foreground owner.
-        for (const ref of (last?.metadata?.ownerReferences ?? []) as OwnerRef[]) this.queue.add(`ownerUid:${ref.uid}`);
-      } catch {
-        /* unparsable value: nothing to do */
-      }
+    try {
+      obj = JSON.parse(kv.value);
+    } catch {
       return;
     }
-    this.observe(kv.key, obj);
+    if (deleted) this.forget(kv.key, obj);
+    else if (obj) this.observe(kv.key, obj);
   }
 
   /** Lists everything once, then follows changes. Resolves when `signal` aborts. */
@@ -311,4 +292,3 @@ export class GarbageCollector {
   }
 }
 
-export { errors };
