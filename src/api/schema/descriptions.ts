@@ -151,7 +151,7 @@ core.EnvVarSource: Where an environment variable takes its value from.
   resourceFieldRef: A resource request or limit of a container.
   configMapKeyRef: A key of a ConfigMap.
   secretKeyRef: A key of a Secret.
-core.Volume: A named volume that containers of the pod can mount. Exactly one source (emptyDir, configMap, secret, persistentVolumeClaim, hostPath, …) is set.
+core.Volume: A named volume that containers of the pod can mount. Exactly one source (emptyDir, configMap, secret, persistentVolumeClaim, hostPath and others) is set.
   name: The volume's name, unique within the pod; volumeMounts refer to it.
   emptyDir: A fresh empty directory that lives as long as the pod.
   hostPath: A file or directory of the node. Use with care.
