@@ -7,6 +7,8 @@ import { applyJsonPatch, JsonPatchError } from '../api/patch/json-patch.ts';
 import { applyMergePatch } from '../api/patch/merge-patch.ts';
 import { strategicMerge } from '../api/patch/strategic-merge.ts';
 import { schema } from '../api/schema/index.ts';
+import { decodeObject } from '../api/schema/decode.ts';
+import { validate } from '../api/validation/index.ts';
 import type { GVK, Hooks, Obj } from '../registry/types.ts';
 
 function asObject(v: unknown): Obj {
@@ -17,8 +19,12 @@ function asObject(v: unknown): Obj {
 export function createHooks(): Hooks {
   return {
     defaults: (_gvk: GVK, _obj: Obj) => {},
-    validate: () => [],
-    decode: (_gvk, obj) => ({ object: obj, unknownFields: [] }),
+    validate: (gvk, obj, old, subresource) => validate(gvk, obj, old, { subresource: subresource || undefined }),
+    decode(gvk, obj) {
+      const type = schema.typeForKind(gvk.group, gvk.version, gvk.kind);
+      if (!type) return { object: obj, unknownFields: [] };
+      return decodeObject(type, obj, gvk) as { object: Obj; unknownFields: string[] };
+    },
     updateManagedFields: () => {},
     apply: ({ live, applied }) => ({ ...(live ?? {}), ...applied }),
     patch(type, gvk, original, patch) {

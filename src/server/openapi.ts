@@ -1,6 +1,7 @@
-/** OpenAPI v3 documents for the apiserver (provided by src/api/openapi once it lands). */
+/** OpenAPI v3 documents for `/openapi/v3` (explain, client-side apply, field validation discovery). */
 import type { OpenAPIProvider } from '../apiserver/handler.ts';
+import { openapiV3Document, openapiV3Root } from '../api/openapi/index.ts';
 
-export function createOpenAPIProvider(): OpenAPIProvider | undefined {
-  return undefined;
+export function createOpenAPIProvider(): OpenAPIProvider {
+  return { root: openapiV3Root, document: openapiV3Document };
 }

@@ -1,4 +1,5 @@
-/** Protobuf request bodies (decoder provided by src/api/schema once it lands). */
+/** Protobuf request bodies, as kubectl's typed clients send them. */
 import type { ProtobufDecoder } from '../apiserver/body.ts';
+import { decodeProtobuf } from '../api/schema/protobuf.ts';
 
-export const decodeProtobufBody: ProtobufDecoder | undefined = undefined;
+export const decodeProtobufBody: ProtobufDecoder = (body) => decodeProtobuf(body);
