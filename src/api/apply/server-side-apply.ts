@@ -35,7 +35,7 @@ import {
 } from './managers.ts';
 import { TypedError, validateApplied } from './typed-value.ts';
 import { applyFields, type Conflict, type UpdaterContext } from './updater.ts';
-import { zeroObject } from './zero-object.ts';
+import { typedForm, zeroObject } from './zero-object.ts';
 
 export interface ServerSideApplyInput extends FieldManagerOptions {
   /** The stored object; undefined when the apply creates it. */
@@ -103,7 +103,8 @@ export function serverSideApply(input: ServerSideApplyInput): ServerSideApplyRes
     if (e instanceof ManagedFieldsError) throw failure(`failed to decode managed fields: ${e.message}`, e);
     throw e;
   }
-  const live = input.live ? withoutManagedFields(input.live) : undefined;
+  // The live object as upstream sees it: converted to Go types and back.
+  const live = input.live ? typedForm(withoutManagedFields(input.live), input.type, input.schema) : undefined;
 
   let result = applyOnce(ctx, input, managed, live, time, input.force);
   if (!result.ok && input.manager === kubectlManager && live) {
@@ -143,7 +144,7 @@ function applyOnce(
     managed = capUpdateManagers(recordUpdate(ctx, managed, zero, live, input.apiVersion, id, time));
   }
   const id = identifierFor(input, 'Apply');
-  const base = live ?? {};
+  const base = live ?? zeroObject(input.type, input.schema);
   let r;
   try {
     r = applyFields(ctx, base, input.applied, input.apiVersion, managed.fields, id, force);

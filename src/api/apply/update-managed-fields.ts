@@ -26,7 +26,7 @@ import {
   type FieldManagerOptions,
 } from './managers.ts';
 import { updateScaleManagedFields } from './scale.ts';
-import { zeroObject } from './zero-object.ts';
+import { typedForm, zeroObject } from './zero-object.ts';
 
 export interface UpdateManagedFieldsInput extends FieldManagerOptions {
   /** The stored object; undefined for a create. */
@@ -84,8 +84,10 @@ export function updateManagedFields(input: UpdateManagedFieldsInput): JsonObject
       next = updateScaleManagedFields(input, managed, updated, time);
     } else {
       const ctx = updaterContext(input);
-      const live = input.live ? withoutManagedFields(input.live) : zeroObject(input.type, input.schema);
-      next = recordUpdate(ctx, managed, live, updated, input.apiVersion, identifierFor(input, 'Update'), time);
+      // Ownership is computed on the typed forms, as upstream computes it on Go objects.
+      const live = input.live ? typedForm(withoutManagedFields(input.live), input.type, input.schema) : zeroObject(input.type, input.schema);
+      const typedUpdated = typedForm(updated, input.type, input.schema);
+      next = recordUpdate(ctx, managed, live, typedUpdated, input.apiVersion, identifierFor(input, 'Update'), time);
       next = capUpdateManagers(next);
     }
     setManagedFields(updated, encodeManagedFields(next));
