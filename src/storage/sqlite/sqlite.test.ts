@@ -122,6 +122,24 @@ describe('sqlite backend', () => {
     await rejectsWith(openSqliteBackend({ path: dir }), 'UNAVAILABLE');
   });
 
+  it('a replay overtaken by compaction fails with COMPACTED instead of skipping events', async () => {
+    const b = await openSqliteBackend({ path: tempPath(), compactIntervalMs: 0 });
+    try {
+      for (let i = 0; i < 2500; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => b.create(`/r/${i + j}`, 'v')));
+      for (let i = 0; i < 2500; i += 250) {
+        await Promise.all(Array.from({ length: 250 }, (_, j) => b.update(`/r/${i + j}`, 'v2', i + j + 1)));
+      }
+      const w = new WatchReader(b.watch('/r/', { afterRevision: 1 }));
+      const first = await w.batch();
+      assert.ok(first.events.length > 0 && first.revision < 5000, 'replay comes in pages');
+      await b.compact(4000);
+      const e = await rejectsWith(w.next(), 'COMPACTED');
+      assert.equal(e.compactedRevision, 4000);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('watch replay from disk carries prev values for updates and deletes after a reopen', async () => {
     const path = tempPath();
     const b1 = await openSqliteBackend({ path });

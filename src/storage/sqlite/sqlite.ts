@@ -27,7 +27,7 @@ import { DEFAULT_COMPACT_INTERVAL_MS, startCompactor, type Compactor } from '../
 import { logger } from '../../util/log.ts';
 import { LogReader } from './log-reader.ts';
 import { openReaderDb } from './schema.ts';
-import { openInlineWriter, openThreadWriter, type WriterHost } from './writer-host.ts';
+import { openInlineWriter, openThreadWriter, type WriterHooks, type WriterHost } from './writer-host.ts';
 import type { RowState, WriteOp, WriteResult } from './writer-protocol.ts';
 
 const log = logger('storage').child('sqlite');
@@ -59,14 +59,24 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Bac
   // The writer is created first (it creates the schema and switches on WAL);
   // its results need the backend, which needs the writer: hence the late bind.
   let backend: SqliteBackend | undefined;
-  const onCommitted = (ops: readonly WriteOp[], results: readonly WriteResult[]) => backend!.committed(ops, results);
+  const hooks: WriterHooks = {
+    committed: (ops, results) => backend!.committed(ops, results),
+    broken: (error) => backend?.broken(error),
+  };
   let host: WriterHost;
   try {
-    host = opts.writer === 'inline' ? openInlineWriter(config, onCommitted) : await openThreadWriter(config, onCommitted);
+    host = opts.writer === 'inline' ? openInlineWriter(config, hooks) : await openThreadWriter(config, hooks);
   } catch (e) {
     throw e instanceof StorageError ? e : new StorageError('UNAVAILABLE', `cannot open sqlite database ${opts.path}`, { cause: e });
   }
-  backend = new SqliteBackend(new LogReader(openReaderDb(opts.path)), host);
+  let reader: LogReader;
+  try {
+    reader = new LogReader(openReaderDb(opts.path));
+  } catch (e) {
+    await host.close();
+    throw new StorageError('UNAVAILABLE', `cannot open sqlite database ${opts.path} for reading`, { cause: e });
+  }
+  backend = new SqliteBackend(reader, host);
   const interval = opts.compactIntervalMs ?? DEFAULT_COMPACT_INTERVAL_MS;
   if (interval > 0) backend.compactor = startCompactor(backend, { intervalMs: interval, log: log.child('compactor') });
   log.debug('opened', { path: opts.path, revision: host.initial.revision, compacted: host.initial.compactedRevision });
@@ -98,6 +108,8 @@ class SqliteBackend implements Backend {
   /** Raised before the writer starts deleting, so no read can see a half-compacted past. */
   #compacted: number;
   #closed = false;
+  /** Set when the writer died: every call fails with it from then on. */
+  #failure: StorageError | undefined;
   compactor: Compactor | undefined;
 
   constructor(reader: LogReader, host: WriterHost) {
@@ -221,6 +233,13 @@ class SqliteBackend implements Backend {
     if (events.length > 0) this.#broadcaster.publish(events, this.#revision);
   }
 
+  /** Called by the writer host when the writer died unexpectedly. */
+  broken(error: StorageError): void {
+    log.error('sqlite writer failed; the backend is unavailable', { error: error.cause ?? error });
+    this.#failure = error;
+    this.#broadcaster.close(error);
+  }
+
   async #write(op: WriteOp): Promise<Exclude<WriteResult, { fault: string }>> {
     this.#checkOpen();
     const r = await this.#host.write(op);
@@ -251,6 +270,7 @@ class SqliteBackend implements Backend {
 
   #checkOpen(): void {
     if (this.#closed) throw new StorageError('UNAVAILABLE', 'the storage backend is closed');
+    if (this.#failure) throw this.#failure;
   }
 }
 

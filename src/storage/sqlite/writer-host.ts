@@ -27,7 +27,12 @@ export interface WriterHost {
   close(): Promise<void>;
 }
 
-export type OnCommitted = (ops: readonly WriteOp[], results: readonly WriteResult[]) => void;
+export interface WriterHooks {
+  /** Each batch's results, in revision order, before the callers' promises resolve. */
+  committed(ops: readonly WriteOp[], results: readonly WriteResult[]): void;
+  /** The writer died (not closed): no write can succeed any more. */
+  broken(error: StorageError): void;
+}
 
 interface Pending {
   op: WriteOp;
@@ -38,12 +43,12 @@ interface Pending {
 const unavailable = (msg: string, cause?: unknown) => new StorageError('UNAVAILABLE', msg, { cause });
 
 /** Hands a batch's results to the hook, then to the callers, in order. */
-function settle(batch: readonly Pending[], results: readonly WriteResult[], onCommitted: OnCommitted): void {
-  onCommitted(batch.map((p) => p.op), results);
+function settle(batch: readonly Pending[], results: readonly WriteResult[], hooks: WriterHooks): void {
+  hooks.committed(batch.map((p) => p.op), results);
   for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
 }
 
-export function openInlineWriter(config: WriterConfig, onCommitted: OnCommitted): WriterHost {
+export function openInlineWriter(config: WriterConfig, hooks: WriterHooks): WriterHost {
   const writer = new LogWriter(openWriterDb(config.path, config.synchronous), config.groupCommit);
   let queue: Pending[] = [];
   let scheduled = false;
@@ -53,7 +58,7 @@ export function openInlineWriter(config: WriterConfig, onCommitted: OnCommitted)
     scheduled = false;
     const batch = queue;
     queue = [];
-    if (batch.length > 0) settle(batch, writer.apply(batch.map((p) => p.op)), onCommitted);
+    if (batch.length > 0) settle(batch, writer.apply(batch.map((p) => p.op)), hooks);
   };
   return {
     initial: writer.state,
@@ -81,7 +86,7 @@ export function openInlineWriter(config: WriterConfig, onCommitted: OnCommitted)
   };
 }
 
-export async function openThreadWriter(config: WriterConfig, onCommitted: OnCommitted): Promise<WriterHost> {
+export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks): Promise<WriterHost> {
   const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData: config });
   const initial = await new Promise<WriterState>((resolve, reject) => {
     const fail = (e: unknown) => {
@@ -130,6 +135,7 @@ export async function openThreadWriter(config: WriterConfig, onCommitted: OnComm
   };
 
   const failAll = (err: StorageError) => {
+    if (!broken && !closing) hooks.broken(err);
     broken ??= err;
     for (const p of inflight.splice(0)) p.reject(err);
     for (const c of compactions.values()) c.reject(err);
@@ -140,7 +146,7 @@ export async function openThreadWriter(config: WriterConfig, onCommitted: OnComm
   worker.on('message', (msg: FromWriter) => {
     switch (msg.type) {
       case 'written':
-        settle(inflight.splice(0, msg.results.length), msg.results, onCommitted);
+        settle(inflight.splice(0, msg.results.length), msg.results, hooks);
         break;
       case 'compacted':
         compactions.get(msg.id)?.resolve(msg.revision);
