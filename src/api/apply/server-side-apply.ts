@@ -35,7 +35,7 @@ import {
 } from './managers.ts';
 import { TypedError, validateApplied } from './typed-value.ts';
 import { applyFields, type Conflict, type UpdaterContext } from './updater.ts';
-import { typedForm, zeroObject } from './zero-object.ts';
+import { inSchemaOrder, typedForm, zeroObject } from './zero-object.ts';
 
 export interface ServerSideApplyInput extends FieldManagerOptions {
   /** The stored object; undefined when the apply creates it. */
@@ -119,7 +119,8 @@ export function serverSideApply(input: ServerSideApplyInput): ServerSideApplyRes
   const object = result.object;
   if (input.manager === kubectlManager) updateLastApplied(object, input.applied);
   setManagedFields(object, encodeManagedFields(result.managed));
-  return { ok: true, object: withoutNulls(object) };
+  const ordered = inSchemaOrder(withoutNulls(object), { kind: 'message', name: input.type.name }, input.schema) as JsonObject;
+  return { ok: true, object: ordered };
 }
 
 function versionsOf(managed: Managed): Map<string, string> {

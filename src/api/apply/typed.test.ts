@@ -75,6 +75,21 @@ describe('merge', () => {
     ]);
   });
 
+  // Orders upstream's typed merge tests pin down (live, config, result), by container name.
+  const orders: [string[], string[], string[]][] = [
+    [['b'], ['a', 'b', 'c'], ['a', 'b', 'c']],
+    [['a', 'b', 'c'], ['c', 'b'], ['a', 'c', 'b']],
+    [['a', 'b', 'c'], ['c', 'a'], ['b', 'c', 'a']],
+    [['a', 'x'], ['a', 'y'], ['a', 'x', 'y']],
+  ];
+  for (const [live, cfg, want] of orders) {
+    it(`orders [${live}] + [${cfg}] as [${want}]`, () => {
+      const list = (names: string[]) => podSpec({ containers: names.map((name) => ({ name })) });
+      const out = merge(ts, list(live), list(cfg), node) as ReturnType<typeof podSpec>;
+      assert.deepEqual((out.spec.template.spec as { containers: { name: string }[] }).containers.map((c) => c.name), want);
+    });
+  }
+
   it('places a new item after the shared item that precedes it in the config', () => {
     const live = { metadata: { finalizers: ['a', 'b', 'c'] } };
     const out = merge(ts, live, { metadata: { finalizers: ['b', 'x', 'c'] } }, node) as typeof live;

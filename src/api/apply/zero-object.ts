@@ -108,3 +108,24 @@ function zeroField(f: Field, schema: Schema, depth: number): unknown {
       }
   }
 }
+
+/**
+ * A copy of `v` with object keys in the order of the Go struct fields
+ * (unknown fields after them), as upstream's typed objects serialize.
+ */
+export function inSchemaOrder(v: unknown, ref: TypeRef | undefined, schema: Schema, depth = 0): unknown {
+  if (!ref || depth > maxDepth) return v;
+  if (ref.kind === 'list') return Array.isArray(v) ? v.map((x) => inSchemaOrder(x, ref.items, schema, depth + 1)) : v;
+  if (ref.kind === 'map') {
+    return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inSchemaOrder(x, ref.values, schema, depth + 1)])) : v;
+  }
+  if (ref.kind !== 'message' || !isObject(v)) return v;
+  const type = schema.type(ref.name);
+  if (!type) return v;
+  const out: JsonObject = {};
+  for (const f of type.fields) {
+    if (Object.hasOwn(v, f.name)) out[f.name] = inSchemaOrder(v[f.name], f.type, schema, depth + 1);
+  }
+  for (const [k, x] of Object.entries(v)) if (!Object.hasOwn(out, k)) out[k] = x;
+  return out;
+}
