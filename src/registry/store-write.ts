@@ -85,9 +85,8 @@ async function createDecoded(store: Store, namespace: string, obj: Obj, ctx: Wri
   m.uid = newUID();
   m.creationTimestamp = nowTime();
   for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
-  if (store.info.generation) m.generation = 1;
-  else delete m.generation;
-  store.strategy.prepareForCreate?.(obj);
+  delete m.generation;
+  store.deps.hooks.prepareForCreate(store.gvk, obj);
   if (store.info.namespaced) await store.deps.checkNamespace(namespace, store.gr, m.name ?? '');
   await store.strategy.admit?.(obj, undefined, ctx);
   validateOrThrow(store, obj, undefined, '');
@@ -140,7 +139,9 @@ function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteContext
     const probe = { ...next, metadata: { ...next['metadata'], managedFields: om.managedFields } };
     if (jsonEqual(probe, old)) return undefined;
   } else if (jsonEqual(next, old)) return undefined;
-  validateOrThrow(store, next, old, subresource);
+  // A scale change is validated as an update of the parent; a binding is
+  // written without update validation, as upstream does.
+  if (subresource !== 'binding') validateOrThrow(store, next, old, subresource === 'scale' ? '' : subresource);
   if (!applied) {
     store.deps.hooks.updateManagedFields({ live: old, updated: next, manager: managerOf(ctx), gvk: store.gvk, subresource, time: nowTime() });
   }

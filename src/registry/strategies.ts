@@ -6,17 +6,11 @@
  */
 import type { ResourceInfo } from '../api/resources.ts';
 import { clone } from './object-meta.ts';
-import { podQOSClass } from './pod-qos.ts';
 import type { Obj, Strategy } from './types.ts';
 
 /** Resources with a status subresource: the main resource cannot change status, and vice versa. */
-function statusSplit(initialStatus: () => Obj | undefined): Strategy {
+function statusSplit(): Strategy {
   return {
-    prepareForCreate(obj) {
-      const s = initialStatus();
-      if (s === undefined) delete obj['status'];
-      else obj['status'] = s;
-    },
     prepareForUpdate(obj, old, sub) {
       if (sub !== 'status') {
         if (old['status'] === undefined) delete obj['status'];
@@ -34,9 +28,6 @@ const pod: Strategy = {
     if (sub === 'status' || sub === 'binding') return;
     if (old['status'] === undefined) delete obj['status'];
     else obj['status'] = clone(old['status']);
-  },
-  prepareForCreate(obj) {
-    obj['status'] = { phase: 'Pending', qosClass: podQOSClass(obj['spec'] ?? {}) };
   },
   fields: (o) => ({
     'spec.nodeName': str(o['spec']?.nodeName),
@@ -63,10 +54,6 @@ const pod: Strategy = {
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 
 const namespace: Strategy = {
-  prepareForCreate(obj) {
-    obj['spec'] = { ...(obj['spec'] ?? {}), finalizers: ['kubernetes'] };
-    obj['status'] = { phase: 'Active' };
-  },
   prepareForUpdate(obj, old, sub) {
     if (sub === 'finalize') {
       const finalizers = obj['spec']?.finalizers;
@@ -135,7 +122,7 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case 'events.k8s.io/events':
       return event;
     case '/services':
-      return { ...statusSplit(() => ({ loadBalancer: {} })), fields: (o) => ({ 'spec.clusterIP': str(o['spec']?.clusterIP), 'spec.type': str(o['spec']?.type) }), returnDeletedObject: true };
+      return { ...statusSplit(), fields: (o) => ({ 'spec.clusterIP': str(o['spec']?.clusterIP), 'spec.type': str(o['spec']?.type) }), returnDeletedObject: true };
     case '/secrets':
       return { fields: (o) => ({ type: str(o['type']) }) };
     case '/endpoints':
@@ -143,13 +130,13 @@ export function strategyFor(info: ResourceInfo): Strategy {
       return { allowCreateOnUpdate: true };
     case '/persistentvolumes':
     case '/persistentvolumeclaims':
-      return statusSplit(() => ({ phase: 'Pending' }));
+      return statusSplit();
     case 'apps/replicasets':
-      return { ...statusSplit(() => ({ replicas: 0 })), fields: (o) => ({ 'status.replicas': String(o['status']?.replicas ?? 0) }) };
+      return { ...statusSplit(), fields: (o) => ({ 'status.replicas': String(o['status']?.replicas ?? 0) }) };
     case 'batch/jobs':
       // batch/v1 keeps a Job's pods when the request names no propagation policy, as upstream.
-      return { ...statusSplit(() => ({})), fields: (o) => ({ 'status.successful': String(o['status']?.succeeded ?? 0) }), defaultPropagation: 'Orphan' };
+      return { ...statusSplit(), fields: (o) => ({ 'status.successful': String(o['status']?.succeeded ?? 0) }), defaultPropagation: 'Orphan' };
     default:
-      return hasStatus ? statusSplit(() => ({})) : {};
+      return hasStatus ? statusSplit() : {};
   }
 }

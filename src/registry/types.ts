@@ -25,6 +25,12 @@ export interface GVK {
 export interface Hooks {
   /** Upstream defaulting, in place. */
   defaults(gvk: GVK, obj: Obj): void;
+  /**
+   * What upstream's create strategies set (status reset, generation 1, a
+   * Pod's phase and QoS class, a Job's selector ...). Runs after the name
+   * and uid are final and before validation.
+   */
+  prepareForCreate(gvk: GVK, obj: Obj): void;
   /** Create (old undefined) or update validation. */
   validate(gvk: GVK, obj: Obj, old: Obj | undefined, subresource: string): FieldError[];
   /**
@@ -42,8 +48,6 @@ export interface Hooks {
 
 /** Per-resource behaviour, as upstream's REST strategies. Every hook is optional. */
 export interface Strategy {
-  /** After defaulting on create: reset status, set initial state. */
-  prepareForCreate?(obj: Obj): void;
   /** Before validation on update; `subresource` is '' for the main resource. */
   prepareForUpdate?(obj: Obj, old: Obj, subresource: string): void;
   /** Fields a field selector may name, beyond metadata.name and metadata.namespace. */

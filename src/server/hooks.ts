@@ -9,7 +9,8 @@ import { strategicMerge } from '../api/patch/strategic-merge.ts';
 import { schema } from '../api/schema/index.ts';
 import { decodeObject } from '../api/schema/decode.ts';
 import { validate } from '../api/validation/index.ts';
-import type { GVK, Hooks, Obj } from '../registry/types.ts';
+import { applyDefaults, prepareForCreate } from '../api/defaults/index.ts';
+import type { Hooks, Obj } from '../registry/types.ts';
 
 function asObject(v: unknown): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw errors.badRequest('the patch result is not an object');
@@ -18,7 +19,8 @@ function asObject(v: unknown): Obj {
 
 export function createHooks(): Hooks {
   return {
-    defaults: (_gvk: GVK, _obj: Obj) => {},
+    defaults: (gvk, obj) => applyDefaults(gvk, obj),
+    prepareForCreate: (gvk, obj) => prepareForCreate(gvk, obj),
     validate: (gvk, obj, old, subresource) => validate(gvk, obj, old, { subresource: subresource || undefined }),
     decode(gvk, obj) {
       const type = schema.typeForKind(gvk.group, gvk.version, gvk.kind);

@@ -4,7 +4,6 @@
  * PodScheduled condition.
  */
 import { errors } from '../../api/errors.ts';
-import { field } from '../../api/field-errors.ts';
 import { nowTime } from '../object-meta.ts';
 import type { Store } from '../store.ts';
 import { guaranteedUpdate } from '../store-write.ts';
@@ -14,8 +13,8 @@ export async function bindPod(pods: Store, namespace: string, podName: string, b
   const target = binding['target'] ?? {};
   const name = binding['metadata']?.name ?? podName;
   if (name !== podName) throw errors.badRequest(`the name of the object (${name}) does not match the name on the URL (${podName})`);
-  if (!target.name) throw errors.invalid('', 'Binding', name, [field.required('target.name')]);
-  if (target.kind && target.kind !== 'Node') throw errors.invalid('', 'Binding', name, [field.notSupported('target.kind', target.kind, ['Node'])]);
+  const errs = pods.deps.hooks.validate({ group: '', version: 'v1', kind: 'Binding' }, { ...binding, metadata: { ...(binding['metadata'] ?? {}), name } }, undefined, 'binding');
+  if (errs.length) throw errors.invalid('', 'Binding', name, errs);
   if (ctx.dryRun) return;
   await guaranteedUpdate(pods, namespace, podName, ctx, (pod) => {
     if (pod['metadata'].deletionTimestamp) throw errors.conflict(pods.gr, podName, 'pod is being deleted, cannot be assigned to a host');

@@ -3,7 +3,6 @@
  * ReplicaSets and StatefulSets: a view of spec.replicas and the selector.
  */
 import { errors } from '../../api/errors.ts';
-import { field } from '../../api/field-errors.ts';
 import { formatLabelSelector } from '../../api/selectors/label.ts';
 import type { Store } from '../store.ts';
 import { guaranteedUpdate } from '../store-write.ts';
@@ -27,13 +26,13 @@ export function scaleOf(obj: Obj): Obj {
   };
 }
 
-function checkScale(scale: Obj, name: string): number {
+/** Validates a Scale body as upstream does; returns the requested replicas. */
+function checkScale(store: Store, scale: Obj, name: string): number {
   if (scale['kind'] !== undefined && scale['kind'] !== 'Scale') throw errors.badRequest(`the kind in the data (${scale['kind']}) does not match the expected kind (Scale)`);
-  const replicas = scale['spec']?.replicas ?? 0;
-  if (!Number.isInteger(replicas) || replicas < 0) {
-    throw errors.invalid('autoscaling', 'Scale', name, [field.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-  }
-  return replicas;
+  const body = { ...scale, metadata: { name, ...(scale['metadata'] ?? {}) } };
+  const errs = store.deps.hooks.validate({ group: 'autoscaling', version: 'v1', kind: 'Scale' }, body, undefined, 'scale');
+  if (errs.length) throw errors.invalid('autoscaling', 'Scale', name, errs);
+  return scale['spec']?.replicas ?? 0;
 }
 
 export async function getScale(store: Store, namespace: string, name: string): Promise<Obj> {
@@ -42,7 +41,7 @@ export async function getScale(store: Store, namespace: string, name: string): P
 
 /** PUT .../scale: the Scale's resourceVersion, when set, is a precondition. */
 export async function updateScale(store: Store, namespace: string, name: string, scale: Obj, ctx: WriteContext): Promise<Obj> {
-  const replicas = checkScale(scale, name);
+  const replicas = checkScale(store, scale, name);
   const rv = scale['metadata']?.resourceVersion;
   const updated = await guaranteedUpdate(
     store,
@@ -69,7 +68,7 @@ export async function patchScale(store: Store, namespace: string, name: string, 
     (obj) => {
       const current = scaleOf(obj);
       const patched = store.deps.hooks.patch(type === 'strategic' ? 'merge' : type, { group: 'autoscaling', version: 'v1', kind: 'Scale' }, current, patch);
-      const replicas = checkScale(patched, name);
+      const replicas = checkScale(store, patched, name);
       const prv = patched['metadata']?.resourceVersion;
       if (prv && prv !== current['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
       obj['spec'] = { ...(obj['spec'] ?? {}), replicas };
