@@ -30,7 +30,6 @@ export class PathCollector {
 }
 
 type ListAtom = Atom & { kind: 'list' };
-type MapAtom = Atom & { kind: 'map' };
 
 /** A granular list's items with their path elements; throws for items that cannot be named. */
 export function indexList(

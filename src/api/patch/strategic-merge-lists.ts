@@ -1,21 +1,16 @@
 /**
  * List handling for strategic merge patch: merging by merge key, primitive
  * unions, `$patch` list items, `$deleteFromPrimitiveList` and
- * `$setElementOrder`, and the ordering rules that decide where merged items
- * land. Ordering follows upstream exactly because kubectl diffs against it:
- * items named by the patch (or by `$setElementOrder`) come in that order,
- * items only the server has keep their relative live order, and the two are
- * interleaved using the live order as the tie-breaker.
+ * `$setElementOrder`. Where items land is `strategic-merge-order.ts`.
  */
 import { isObject, type JsonObject } from './json-value.ts';
 import { goValue } from './go-format.ts';
 import { lookupPatchMeta, otherStrategy, type PatchContext, type PatchMeta } from './patch-meta.ts';
 import { smpErrors } from './strategic-merge-errors.ts';
+import { GoSlice } from './go-slice.ts';
+import { keyMatches, normalizeElementOrder, partition, type ElementKind } from './strategic-merge-order.ts';
 import { directiveMarker, extractKey, jsonKind, removeDirectives, setElementOrderPrefix } from './strategic-merge-directives.ts';
 import type { Merger } from './strategic-merge.ts';
-
-/** Element kind of a list: maps are matched by merge key, anything else by value. */
-type ElementKind = 'map' | 'scalar';
 
 /**
  * The result of merging a list. `liveView` is what the live list's own
@@ -93,63 +88,6 @@ function mergeSlice(
   };
 }
 
-/**
- * Just enough of a Go slice to reproduce upstream's in-place edits: deletion
- * shifts items left inside the shared storage, and appends reuse the freed
- * capacity before moving to new storage.
- */
-class GoSlice {
-  #backing: unknown[];
-  readonly #cap: number;
-  #len: number;
-  /** Length once deletions are done; appends come after. */
-  #lenBeforeAppend: number;
-  #shared = true;
-  #own: unknown[] = [];
-
-  constructor(items: unknown[]) {
-    this.#backing = [...items];
-    this.#cap = items.length;
-    this.#len = items.length;
-    this.#lenBeforeAppend = items.length;
-  }
-  items(): unknown[] {
-    return this.#shared ? this.#backing.slice(0, this.#len) : [...this.#own];
-  }
-  itemsBeforeAppend(): unknown[] {
-    return this.items().slice(0, this.#lenBeforeAppend);
-  }
-  backingView(): unknown[] {
-    return this.#backing.slice(0, this.#cap);
-  }
-  get(i: number): unknown {
-    return this.#shared ? this.#backing[i] : this.#own[i];
-  }
-  set(i: number, v: unknown): void {
-    if (this.#shared) this.#backing[i] = v;
-    else this.#own[i] = v;
-  }
-  get length(): number {
-    return this.#shared ? this.#len : this.#own.length;
-  }
-  removeAt(i: number): void {
-    this.#backing.copyWithin(i, i + 1, this.#len);
-    this.#len--;
-    this.#lenBeforeAppend = this.#len;
-  }
-  push(v: unknown): void {
-    if (this.#shared && this.#len < this.#cap) {
-      this.#backing[this.#len++] = v;
-      return;
-    }
-    if (this.#shared) {
-      this.#own = this.#backing.slice(0, this.#len);
-      this.#shared = false;
-    }
-    this.#own.push(v);
-  }
-}
-
 function dedupe(values: unknown[]): unknown[] {
   const out: unknown[] = [];
   for (const v of values) if (!out.includes(v)) out.push(v);
@@ -173,7 +111,7 @@ function applySpecialItems(original: GoSlice, patch: unknown[], mergeKey: string
     const directive = m[directiveMarker];
     if (directive === 'delete') {
       if (!Object.hasOwn(m, mergeKey)) throw smpErrors.noMergeKey(m, mergeKey);
-      for (let at = findByKey(original, mergeKey, m[mergeKey]); at >= 0; at = findByKey(original, mergeKey, m[mergeKey])) {
+      for (let at = findInSlice(original, mergeKey, m[mergeKey]); at >= 0; at = findInSlice(original, mergeKey, m[mergeKey])) {
         original.removeAt(at);
       }
     } else if (directive === 'replace') {
@@ -187,13 +125,8 @@ function applySpecialItems(original: GoSlice, patch: unknown[], mergeKey: string
   return { plain, replace };
 }
 
-function keyMatches(item: unknown, index: number, mergeKey: string, value: unknown): boolean {
-  if (!isObject(item)) throw smpErrors.internal(`value for key ${index} is not a map`);
-  return Object.hasOwn(item, mergeKey) && item[mergeKey] === value;
-}
-
-function findByKey(list: unknown[] | GoSlice, mergeKey: string, value: unknown): number {
-  if (Array.isArray(list)) return list.findIndex((o, i) => keyMatches(o, i, mergeKey, value));
+/** `findByKey` over a Go slice. */
+function findInSlice(list: GoSlice, mergeKey: string, value: unknown): number {
   for (let i = 0; i < list.length; i++) if (keyMatches(list.get(i), i, mergeKey, value)) return i;
   return -1;
 }
@@ -203,82 +136,10 @@ function mergeByKey(merger: Merger, original: GoSlice, patch: unknown[], mergeKe
   for (const item of patch) {
     const m = item as JsonObject;
     if (!Object.hasOwn(m, mergeKey)) throw smpErrors.noMergeKey(m, mergeKey);
-    const at = findByKey(original, mergeKey, m[mergeKey]);
+    const at = findInSlice(original, mergeKey, m[mergeKey]);
     if (at >= 0) original.set(at, merger.mergeMap(original.get(at) as JsonObject, m, ctx));
     else original.push(item);
   }
-}
-
-/** Splits `list` into the items named in `by` and the rest, keeping order. */
-function partition(list: unknown[], by: unknown[], mergeKey: string, kind: ElementKind): [unknown[], unknown[]] {
-  const named: unknown[] = [];
-  const rest: unknown[] = [];
-  for (const v of list) {
-    let found: boolean;
-    if (mergeKey === '' || kind !== 'map') {
-      found = by.includes(v);
-    } else {
-      if (!isObject(v)) throw smpErrors.badArgType('map', v);
-      if (!Object.hasOwn(v, mergeKey)) throw smpErrors.noMergeKey(v, mergeKey);
-      found = findByKey(by, mergeKey, v[mergeKey]) >= 0;
-    }
-    (found ? named : rest).push(v);
-  }
-  return [named, rest];
-}
-
-/** Position of `v` in `list`, by merge key for maps (a missing key matches a missing key, as in Go). */
-function indexOf(list: unknown[], v: unknown, mergeKey: string, kind: ElementKind): number {
-  const key = (x: unknown) => (kind === 'map' ? (isObject(x) ? x[mergeKey] : undefined) : x);
-  const want = key(v);
-  return list.findIndex((x) => key(x) === want);
-}
-
-/**
- * Sorts the named items by `patchOrder` and the server-only items by
- * `serverOrder`, then interleaves them: a server-only item goes before the
- * next named item when the live order puts it first.
- */
-function normalizeElementOrder(
-  patchItems: unknown[],
-  serverOnly: unknown[],
-  patchOrder: unknown[],
-  serverOrder: unknown[],
-  mergeKey: string,
-  kind: ElementKind,
-): unknown[] {
-  const right = sortByOrder(patchItems, patchOrder, mergeKey, kind);
-  const left = sortByOrder(serverOnly, serverOrder, mergeKey, kind);
-  const out: unknown[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < left.length || j < right.length) {
-    if (j >= right.length) out.push(left[i++]);
-    else if (i >= left.length) out.push(right[j++]);
-    else {
-      const li = indexOf(serverOrder, left[i], mergeKey, kind);
-      const ri = indexOf(serverOrder, right[j], mergeKey, kind);
-      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
-      else out.push(right[j++]);
-    }
-  }
-  return out;
-}
-
-/** Stable sort by position in `order`; `$patch: delete` items go last. Map items must carry the merge key. */
-function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, kind: ElementKind): unknown[] {
-  let toDelete: unknown[] = [];
-  if (kind === 'map') {
-    for (const v of [...items, ...order]) {
-      if (!isObject(v)) throw smpErrors.badArgType('map', v);
-      if (!Object.hasOwn(v, mergeKey)) throw smpErrors.noMergeKey(v, mergeKey);
-    }
-    toDelete = items.filter((v) => (v as JsonObject)[directiveMarker] === 'delete');
-    items = items.filter((v) => (v as JsonObject)[directiveMarker] !== 'delete');
-  }
-  const ranked = items.map((v) => ({ v, at: indexOf(order, v, mergeKey, kind) }));
-  ranked.sort((a, b) => (a.at >= 0 && b.at >= 0 ? a.at - b.at : 0));
-  return [...ranked.map((r) => r.v), ...toDelete];
 }
 
 /**
