@@ -63,13 +63,18 @@ function objectName(obj: JsonObject | undefined): string {
   return `${ns}/${name}`;
 }
 
-/** Upstream's checks on the request, in its order (`versionCheckManager`, `structuredMergeManager`). */
-function checkRequest(input: ServerSideApplyInput, ctx: UpdaterContext): void {
+/** The apply type check (`versionCheckManager`). */
+function checkType(input: ServerSideApplyInput): void {
   const { applied, type } = input;
   const kind = type.gvk?.kind;
   if (applied.apiVersion !== input.apiVersion || (kind !== undefined && applied.kind !== kind)) {
     throw errors.badRequest(`invalid object type: ${gvkString(applied)}`);
   }
+}
+
+/** The checks of `structuredMergeManager.Apply` on the configuration. */
+function checkConfiguration(input: ServerSideApplyInput, ctx: UpdaterContext): void {
+  const { applied } = input;
   if (isObject(applied.metadata) && applied.metadata.managedFields !== undefined && applied.metadata.managedFields !== null) {
     throw errors.badRequest('metadata.managedFields must be nil');
   }
@@ -93,9 +98,7 @@ function failure(message: string, cause: unknown): ApiError {
  * `metadata.managedFields` written) or the conflicts.
  */
 export function serverSideApply(input: ServerSideApplyInput): ServerSideApplyResult {
-  const ctx = updaterContext(input);
-  checkRequest(input, ctx);
-  const time = formatTime(input.time);
+  // Upstream's order: stored managedFields, the type, then the configuration.
   let managed: Managed;
   try {
     managed = decodeManagedFields(input.live && isObject(input.live.metadata) ? input.live.metadata.managedFields : undefined);
@@ -103,6 +106,10 @@ export function serverSideApply(input: ServerSideApplyInput): ServerSideApplyRes
     if (e instanceof ManagedFieldsError) throw failure(`failed to decode managed fields: ${e.message}`, e);
     throw e;
   }
+  checkType(input);
+  const ctx = updaterContext(input);
+  checkConfiguration(input, ctx);
+  const time = formatTime(input.time);
   // The live object as upstream sees it: converted to Go types and back.
   const live = input.live ? typedForm(withoutManagedFields(input.live), input.type, input.schema) : undefined;
 
