@@ -135,6 +135,17 @@ export function goJson(v: unknown): string {
   return JSON.stringify(sorted(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A cheap string that is equal for equal elements: for grouping and
+ * lookups (FieldsV1 keys are for storage; see `serializePathElement`).
+ */
+export function pathElementId(pe: PathElement): string {
+  if ('field' in pe) return `f${pe.field}`;
+  if ('key' in pe) return `k${JSON.stringify(pe.key)}`;
+  if ('value' in pe) return `v${JSON.stringify(pe.value)}`;
+  return `i${pe.index}`;
+}
+
 /** `f:name`, `k:{"name":"web"}`, `v:"x"`, `i:0`: the FieldsV1 key of an element. */
 export function serializePathElement(pe: PathElement): string {
   if ('field' in pe) return `f:${pe.field}`;

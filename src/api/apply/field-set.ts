@@ -5,7 +5,7 @@
  * be both (FieldsV1 writes that as `".": {}`). Sets are immutable; every
  * operation returns a new set.
  */
-import { comparePathElements, type FieldPath, type PathElement } from './field-path.ts';
+import { comparePathElements, pathElementId, type FieldPath, type PathElement } from './field-path.ts';
 
 export interface Child {
   readonly pe: PathElement;
@@ -41,9 +41,36 @@ export class FieldSet {
   }
 
   static of(...paths: FieldPath[]): FieldSet {
-    let s = new FieldSet();
-    for (const p of paths) s = s.insert(p);
-    return s;
+    return FieldSet.fromPaths(paths);
+  }
+
+  /** Builds a set from many paths at once (one pass per level, no copying per insert). */
+  static fromPaths(paths: readonly FieldPath[]): FieldSet {
+    const members: PathElement[] = [];
+    const groups: { pe: PathElement; rest: FieldPath[] }[] = [];
+    const byKey = new Map<string, { pe: PathElement; rest: FieldPath[] }>();
+    for (const p of paths) {
+      if (p.length === 0) continue;
+      if (p.length === 1) {
+        members.push(p[0]);
+        continue;
+      }
+      const key = pathElementId(p[0]);
+      let g = byKey.get(key);
+      if (!g) {
+        g = { pe: p[0], rest: [] };
+        byKey.set(key, g);
+        groups.push(g);
+      }
+      g.rest.push(p.slice(1));
+    }
+    members.sort(comparePathElements);
+    const unique = members.filter((m, i) => i === 0 || comparePathElements(members[i - 1], m) !== 0);
+    groups.sort((a, b) => comparePathElements(a.pe, b.pe));
+    return new FieldSet(
+      unique,
+      groups.map((g) => ({ pe: g.pe, set: FieldSet.fromPaths(g.rest) })),
+    );
   }
 
   /** Adds a path (and nothing else: its ancestors are not members). */

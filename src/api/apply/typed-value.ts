@@ -6,7 +6,7 @@
  * upstream tells apart.
  */
 import { deepEqual, isObject } from '../patch/json-value.ts';
-import { pathElementToString, pathToString, serializePathElement, type FieldPath, type PathElement } from './field-path.ts';
+import { pathElementToString, pathToString, pathElementId, type FieldPath, type PathElement } from './field-path.ts';
 import { FieldSet } from './field-set.ts';
 import type { Atom, TypedSchema, TypeNode } from './typed-schema.ts';
 
@@ -41,7 +41,7 @@ export function indexList(
   return list.map((item, i) => {
     const pe = ts.listItemElement(atom, item);
     if (typeof pe === 'string') throw new TypedError(`${pathToString(path)}: element ${i}: ${pe}`);
-    return { pe, id: serializePathElement(pe), item };
+    return { pe, id: pathElementId(pe), item };
   });
 }
 
@@ -109,7 +109,7 @@ function safeIndex(ts: TypedSchema, atom: ListAtom, list: unknown[]) {
   const out: { pe: PathElement; id: string; item: unknown }[] = [];
   for (const item of list) {
     const pe = ts.listItemElement(atom, item);
-    if (typeof pe !== 'string') out.push({ pe, id: serializePathElement(pe), item });
+    if (typeof pe !== 'string') out.push({ pe, id: pathElementId(pe), item });
   }
   return out;
 }
