@@ -75,7 +75,7 @@ describe('seed 001 manifests', () => {
     assert.match(conflict.stderr, /Apply failed with \d+ conflicts?: conflict with "kubectl/);
     assert.match(conflict.stderr, /\.spec\.replicas/);
     assert.match(await srv.k(['apply', '--server-side', '--force-conflicts', '-f', f('deployment.yaml')]), /serverside-applied/);
-    const d = await deployment();
+    const d = JSON.parse(await srv.k(['get', 'deployment', 'nginx-deployment', '-o', 'json', '--show-managed-fields']));
     assert.equal(d.spec.replicas, 2);
     assert.ok(d.metadata.managedFields.some((m: { manager: string; operation: string }) => m.manager === 'kubectl' && m.operation === 'Apply'));
   });
