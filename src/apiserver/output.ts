@@ -6,18 +6,9 @@
 import type { Obj } from '../registry/types.ts';
 import type { Store } from '../registry/store.ts';
 
-export interface TableColumn {
-  name: string;
-  type: string;
-  format: string;
-  description: string;
-  priority: number;
-}
+import type { Printer } from '../api/tables/types.ts';
 
-export interface Printer {
-  columns: TableColumn[];
-  cells(obj: Obj, now: number): unknown[];
-}
+export type { Printer };
 
 export type PrinterLookup = (group: string, resource: string) => Printer;
 

@@ -39,27 +39,12 @@ export async function getScale(store: Store, namespace: string, name: string): P
   return scaleOf(await store.get(namespace, name));
 }
 
-/** PUT .../scale: the Scale's resourceVersion, when set, is a precondition. */
-export async function updateScale(store: Store, namespace: string, name: string, scale: Obj, ctx: WriteContext): Promise<Obj> {
-  const replicas = checkScale(store, scale, name);
-  const rv = scale['metadata']?.resourceVersion;
-  const updated = await guaranteedUpdate(
-    store,
-    namespace,
-    name,
-    ctx,
-    (obj) => {
-      if (rv && rv !== obj['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
-      obj['spec'] = { ...(obj['spec'] ?? {}), replicas };
-    },
-    'scale',
-  );
-  return scaleOf(updated);
-}
-
-/** PATCH .../scale: the patch applies to the Scale view. */
-export async function patchScale(store: Store, namespace: string, name: string, type: PatchType, patch: unknown, ctx: WriteContext): Promise<Obj> {
-  let scale: Obj | undefined;
+/**
+ * Writes spec.replicas from a requested Scale, computed from the current
+ * Scale view; the requested Scale's resourceVersion, when set, is a
+ * precondition.
+ */
+async function writeScale(store: Store, namespace: string, name: string, ctx: WriteContext, request: (current: Obj) => Obj): Promise<Obj> {
   const updated = await guaranteedUpdate(
     store,
     namespace,
@@ -67,15 +52,24 @@ export async function patchScale(store: Store, namespace: string, name: string, 
     ctx,
     (obj) => {
       const current = scaleOf(obj);
-      const patched = store.deps.hooks.patch(type === 'strategic' ? 'merge' : type, { group: 'autoscaling', version: 'v1', kind: 'Scale' }, current, patch);
-      const replicas = checkScale(store, patched, name);
-      const prv = patched['metadata']?.resourceVersion;
-      if (prv && prv !== current['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
+      const wanted = request(current);
+      const replicas = checkScale(store, wanted, name);
+      const rv = wanted['metadata']?.resourceVersion;
+      if (rv && rv !== current['metadata'].resourceVersion) throw errors.staleObject(store.gr, name);
       obj['spec'] = { ...(obj['spec'] ?? {}), replicas };
-      scale = patched;
     },
     'scale',
   );
-  void scale;
   return scaleOf(updated);
+}
+
+/** PUT .../scale. */
+export function updateScale(store: Store, namespace: string, name: string, scale: Obj, ctx: WriteContext): Promise<Obj> {
+  return writeScale(store, namespace, name, ctx, () => scale);
+}
+
+/** PATCH .../scale: the patch applies to the Scale view (a strategic patch merges like a merge patch: Scale has no lists). */
+export function patchScale(store: Store, namespace: string, name: string, type: PatchType, patch: unknown, ctx: WriteContext): Promise<Obj> {
+  const scaleGVK = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  return writeScale(store, namespace, name, ctx, (current) => store.deps.hooks.patch(type === 'strategic' ? 'merge' : type, scaleGVK, current, patch));
 }

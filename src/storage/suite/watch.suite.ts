@@ -45,16 +45,19 @@ export function watchCases(open: OpenBackend): void {
         }
       }));
 
-    it('from 0 delivers only changes made after the call', TEST_TIMEOUT, () =>
+    it('from 0 delivers only changes made after the call, live creates, updates and deletes included', TEST_TIMEOUT, () =>
       withBackend(open, async (b) => {
         const old = await mustCreate(b, '/w/old', 'o');
         const w = new WatchReader(b.watch('/w/', { afterRevision: 0 }));
         try {
           const n = await mustCreate(b, '/w/new', 'n');
-          await mustUpdate(b, old, 'o2');
-          assert.deepEqual((await w.events(2)).map(brief), [
-            `create /w/new=n@${n.modRevision}/c${n.modRevision}`,
-            `update /w/old=o2@${n.modRevision + 1}/c${old.modRevision} prev=o@${old.modRevision}`,
+          const o2 = await mustUpdate(b, old, 'o2');
+          const d = await b.delete('/w/new');
+          assert.ok(d.ok);
+          assert.deepEqual(await w.events(3), [
+            { type: 'create', kv: n },
+            { type: 'update', kv: o2, prev: old },
+            { type: 'delete', kv: { ...n, modRevision: d.kv.modRevision }, prev: n },
           ]);
         } finally {
           await w.close();
