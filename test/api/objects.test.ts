@@ -6,7 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../harness/server.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot, startServer, type TestServer } from '../harness/server.ts';
 import { apiClient, type ApiClient } from '../harness/api.ts';
 
 let srv: TestServer;
@@ -329,5 +331,68 @@ describe('lists', () => {
     assert.deepEqual(t.json.columnDefinitions.map((c: { name: string }) => c.name), ['Name', 'Data', 'Age']);
     assert.equal(t.json.rows[0].object.kind, 'PartialObjectMetadata');
     assert.equal(t.json.rows[0].object.metadata.namespace, 'kube-public');
+  });
+});
+
+describe('request formats and validation modes', () => {
+  it('handles fieldValidation Strict, Warn (Warning header) and Ignore', async () => {
+    const body = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: {}, bogus: 1 });
+    const strict = await api.request('POST', `${cms}?fieldValidation=Strict`, body('fv1'));
+    assert.equal(strict.status, 400);
+    assert.equal(strict.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"');
+    const warn = await api.request('POST', `${cms}?fieldValidation=Warn`, body('fv2'));
+    assert.equal(warn.status, 201);
+    assert.deepEqual(warn.headers['warning'], '299 - "unknown field \\"bogus\\""');
+    assert.equal(warn.json.bogus, undefined, 'unknown fields are pruned, never stored');
+    const ignore = await api.request('POST', `${cms}?fieldValidation=Ignore`, body('fv3'));
+    assert.equal(ignore.status, 201);
+    assert.equal(ignore.headers['warning'], undefined);
+    const bad = await api.request('POST', `${cms}?fieldValidation=Loose`, body('fv4'));
+    assert.equal(bad.status, 400);
+  });
+
+  it('rejects type errors the way Go decoding does', async () => {
+    const r = await api.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'typed' },
+      spec: { replicas: 'two' },
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.json.message, /cannot unmarshal string into Go struct field .*replicas of type int32/);
+  });
+
+  it('decodes a protobuf DeleteOptions body (kubectl drain without eviction)', async () => {
+    await api.request('POST', cms, cm('pb-del'));
+    const body = fs.readFileSync(path.join(repoRoot, 'src/api/schema/testdata/delete-options.pb'));
+    const r = await api.request('DELETE', `${cms}/pb-del`, body, { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    assert.equal(r.status, 200);
+    assert.equal((await api.request('GET', `${cms}/pb-del`)).status, 404);
+  });
+
+  it('creates from a protobuf body (kubectl create configmap)', async () => {
+    const body = fs.readFileSync(path.join(repoRoot, 'src/api/schema/testdata/configmap.pb'));
+    const r = await api.request('POST', `${cms}?fieldManager=kubectl-create&fieldValidation=Strict`, body, {
+      'content-type': 'application/vnd.kubernetes.protobuf',
+      accept: 'application/vnd.kubernetes.protobuf,application/json',
+    });
+    assert.equal(r.status, 201);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.equal(r.json.kind, 'ConfigMap');
+    assert.equal(r.json.metadata.managedFields[0].manager, 'kubectl-create');
+  });
+
+  it('answers 405 for verbs a path does not take', async () => {
+    const r = await api.request('POST', '/version', {});
+    assert.equal(r.status, 405);
+    assert.equal(r.json.reason, 'MethodNotAllowed');
+  });
+
+  it('serves PartialObjectMetadata for metadata-only clients', async () => {
+    const r = await api.request('GET', cms, undefined, { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
+    assert.equal(r.json.kind, 'PartialObjectMetadataList');
+    assert.ok(r.json.items.length > 0);
+    assert.equal(r.json.items[0].kind, 'PartialObjectMetadata');
+    assert.equal(r.json.items[0].data, undefined);
   });
 });
