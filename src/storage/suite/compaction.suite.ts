@@ -19,25 +19,29 @@ export function compactionCases(open: OpenBackend): void {
   describe('compaction', () => {
     it('reads below the compacted revision fail with COMPACTED; from it on they are exact', TEST_TIMEOUT, () =>
       withBackend(open, async (b) => {
-        await put(b, '/c/a', 'a1');
-        await put(b, '/c/b', 'b1');
-        await put(b, '/c/a', 'a2');
-        assert.ok((await b.delete('/c/b')).ok);
-        await put(b, '/c/c', 'c1');
+        const revs = [
+          (await put(b, '/c/a', 'a1')).modRevision,
+          (await put(b, '/c/b', 'b1')).modRevision,
+          (await put(b, '/c/a', 'a2')).modRevision,
+        ];
+        const del = await b.delete('/c/b');
+        assert.ok(del.ok);
+        revs.push(del.kv.modRevision, (await put(b, '/c/c', 'c1')).modRevision);
         const current = await b.currentRevision();
         const before = new Map<number, KeyValue[]>();
-        for (let r = 1; r <= current; r++) before.set(r, (await b.list('/c/', { revision: r })).kvs);
+        for (const r of revs) before.set(r, (await b.list('/c/', { revision: r })).kvs);
 
-        assert.equal(await b.compact(3), 3);
-        assert.equal(await b.compactedRevision(), 3);
-        for (const r of [1, 2]) {
+        const target = revs[2]!;
+        assert.equal(await b.compact(target), target);
+        assert.equal(await b.compactedRevision(), target);
+        for (const r of [revs[0]!, revs[1]!, target - 1]) {
           const e = await rejectsWith(b.list('/c/', { revision: r }), 'COMPACTED');
-          assert.equal(e.compactedRevision, 3);
+          assert.equal(e.compactedRevision, target);
           assert.equal(e.currentRevision, current);
           await rejectsWith(b.get('/c/a', { revision: r }), 'COMPACTED');
         }
-        for (let r = 3; r <= current; r++) assert.deepEqual((await b.list('/c/', { revision: r })).kvs, before.get(r), `list at ${r}`);
-        assert.deepEqual((await b.get('/c/b', { revision: 3 })).kv?.value, 'b1');
+        for (const r of revs.slice(2)) assert.deepEqual((await b.list('/c/', { revision: r })).kvs, before.get(r), `list at ${r}`);
+        assert.deepEqual((await b.get('/c/b', { revision: target })).kv?.value, 'b1');
         assert.deepEqual((await b.list('/c/')).kvs, before.get(current));
       }));
 
@@ -101,13 +105,16 @@ export function compactionCases(open: OpenBackend): void {
 
     it('compact above the current revision fails; at or below the compacted one it changes nothing', TEST_TIMEOUT, () =>
       withBackend(open, async (b) => {
-        for (let i = 0; i < 4; i++) await put(b, '/x', String(i));
-        await rejectsWith(b.compact(5), 'FUTURE_REVISION');
-        assert.equal(await b.compact(3), 3);
-        assert.equal(await b.compact(2), 3);
-        assert.equal(await b.compact(3), 3);
-        assert.equal(await b.compactedRevision(), 3);
-        assert.equal((await b.get('/x', { revision: 3 })).kv?.value, '2');
+        const revs: number[] = [];
+        for (let i = 0; i < 4; i++) revs.push((await put(b, '/x', String(i))).modRevision);
+        const current = await b.currentRevision();
+        await rejectsWith(b.compact(current + 1), 'FUTURE_REVISION');
+        const [, second, third] = revs as [number, number, number, number];
+        assert.equal(await b.compact(third), third);
+        assert.equal(await b.compact(second), third);
+        assert.equal(await b.compact(third), third);
+        assert.equal(await b.compactedRevision(), third);
+        assert.equal((await b.get('/x', { revision: third })).kv?.value, '2');
       }));
 
     it('open watches keep working across a compaction', TEST_TIMEOUT, () =>
