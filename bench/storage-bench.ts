@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { Backend } from '../src/storage/backend.ts';
 import { openSqliteBackend, type SqliteBackendOptions } from '../src/storage/sqlite/sqlite.ts';
 
@@ -109,12 +110,14 @@ async function concurrentWriters(label: string, opts: Partial<SqliteBackendOptio
   await b.close();
 }
 
-async function pacedUpdates(): Promise<void> {
-  const { b } = await open();
+async function pacedUpdates(label: string, opts: Partial<SqliteBackendOptions>): Promise<void> {
+  const { b } = await open(opts);
   const keys = 50;
   for (let i = 0; i < keys; i++) await b.create(`/registry/pods/default/u${i}`, podJson(`u${i}`));
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 3 : 15;
   const lat: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const start = performance.now();
   const pending: Promise<void>[] = [];
   for (let i = 0; i < 20 * seconds; i++) {
@@ -133,8 +136,30 @@ async function pacedUpdates(): Promise<void> {
     );
   }
   await Promise.all(pending);
-  line('get+update at 20 req/s', `p50 ${fmt(pct(lat, 50))} ms  p99 ${fmt(pct(lat, 99))} ms  (n=${lat.length})`);
+  loop.disable();
+  line(
+    `get+update at 20 req/s (${label})`,
+    `p50 ${fmt(pct(lat, 50))} ms  p99 ${fmt(pct(lat, 99))} ms  (n=${lat.length})  event-loop delay max ${fmt(loop.max / 1e6)} ms`,
+  );
   await b.close();
+}
+
+/** What a thread hop alone costs here: the floor under the thread writer's latency after idle gaps. */
+async function threadRoundTrip(): Promise<void> {
+  const echo = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m));";
+  const w = new Worker(echo, { eval: true });
+  const lat: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    await sleep(20);
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage(i);
+    });
+    lat.push(performance.now() - t0);
+  }
+  line('worker-thread round trip after 20 ms idle', `p50 ${fmt(pct(lat, 50))} ms  p99 ${fmt(pct(lat, 99))} ms  (no storage work)`);
+  await w.terminate();
 }
 
 async function readsAndLists(): Promise<void> {
@@ -279,7 +304,9 @@ try {
   await concurrentWriters('thread, FULL, group commit', {});
   await concurrentWriters('thread, FULL, no group commit', { groupCommit: false });
   await concurrentWriters('inline, FULL, group commit', { writer: 'inline' });
-  await pacedUpdates();
+  await threadRoundTrip();
+  await pacedUpdates('thread, FULL', {});
+  await pacedUpdates('inline, FULL', { writer: 'inline' });
   await readsAndLists();
   await fanOut();
   await idle();
