@@ -4,7 +4,7 @@
  * does), YAML, or the Kubernetes protobuf envelope that kubectl's typed
  * clients send. Malformed bodies are 400s; unknown types are 415s.
  */
-import { parse as parseYAML } from 'yaml';
+import { yaml } from '../util/yaml.ts';
 import { errors } from '../api/errors.ts';
 import type { HttpRequest } from './http.ts';
 import { parseMediaType } from './negotiate.ts';
@@ -37,7 +37,7 @@ export function parseJSON(text: string): unknown {
 
 export function parseYAMLDoc(text: string): unknown {
   try {
-    return parseYAML(text, { prettyErrors: false, uniqueKeys: false, maxAliasCount: 100 });
+    return yaml().parse(text, { prettyErrors: false, uniqueKeys: false, maxAliasCount: 100 });
   } catch (e) {
     throw errors.badRequest(`error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
   }

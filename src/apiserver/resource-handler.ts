@@ -2,7 +2,7 @@
  * Resource requests: maps a parsed URL and verb onto the registry, decodes
  * bodies and shapes responses (JSON, Table, PartialObjectMetadata, YAML).
  */
-import { stringify as toYAML } from 'yaml';
+import { yaml } from '../util/yaml.ts';
 import { ApiError, errors, successStatus } from '../api/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Store } from '../registry/store.ts';
@@ -31,7 +31,7 @@ export const notFoundStatus = () => new ApiError('NotFound', 'the server could n
 
 function send(ctx: RequestContext, status: number, body: Obj, neg: Negotiated, contentType?: string): void {
   if (neg.yaml) {
-    const text = toYAML(body);
+    const text = yaml().stringify(body);
     ctx.res.writeHead(status, { 'content-type': 'application/yaml', 'content-length': Buffer.byteLength(text) });
     ctx.res.end(text);
   } else writeJSON(ctx.res, status, body, contentType);

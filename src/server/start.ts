@@ -44,8 +44,12 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const started = Date.now();
   const paths = serverPaths(cfg.dataDir);
   await step('creating data dir', () => fs.mkdir(path.dirname(paths.db), { recursive: true, mode: 0o700 }));
+  // The inline writer commits on the main thread: ~13 MB less memory than a
+  // writer thread, at the price of the event loop waiting for each group
+  // commit's fsync. For the few writes a second of a small cluster that is
+  // the better trade on 1 GB boards.
   const backend: Backend = await step('opening the datastore', () =>
-    openSqliteBackend({ path: paths.db, compactIntervalMs: cfg.compactionIntervalMs }),
+    openSqliteBackend({ path: paths.db, compactIntervalMs: cfg.compactionIntervalMs, writer: 'inline' }),
   );
 
   const hostname = os.hostname();
