@@ -11,7 +11,7 @@ import { create, patch, update } from '../registry/store-write.ts';
 import { bindPod } from '../registry/subresources/binding.ts';
 import { evictPod } from '../registry/subresources/eviction.ts';
 import { getScale, patchScale, updateScale } from '../registry/subresources/scale.ts';
-import type { Obj, WriteContext } from '../registry/types.ts';
+import type { ListResult, Obj, WriteContext } from '../registry/types.ts';
 import { decodeObjectBody, decodePatchBody, readBody, type ProtobufDecoder } from './body.ts';
 import type { RequestContext } from './http.ts';
 import { negotiate, parseAccept, type Negotiated } from './negotiate.ts';
@@ -44,6 +44,33 @@ function sendObject(ctx: RequestContext, r: ResourceRequest, deps: ResourceDeps,
     send(ctx, status, t, neg, tableContentType);
   } else if (neg.shape === 'metadata') send(ctx, status, partialMetadata(obj), neg);
   else send(ctx, status, obj, neg);
+}
+
+/**
+ * A JSON list written from item texts in chunks: no parse of stored objects
+ * and no single huge response string (a 10,000-pod list is ~25 MB).
+ */
+async function sendListText(ctx: RequestContext, store: Store, result: ListResult<string>): Promise<void> {
+  const meta: Obj = { resourceVersion: result.resourceVersion };
+  if (result.continue) meta['continue'] = result.continue;
+  const { res } = ctx;
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+  let chunk = `{"kind":${JSON.stringify(`${store.info.kind}List`)},"apiVersion":${JSON.stringify(store.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+  const items = result.items;
+  for (let i = 0; i < items.length; i++) {
+    chunk += (i ? ',' : '') + items[i];
+    if (chunk.length >= 256 * 1024) {
+      if (!res.write(chunk)) {
+        if (ctx.signal.aborted) return;
+        await new Promise<void>((r) => {
+          res.once('drain', r);
+          ctx.signal.addEventListener('abort', () => r(), { once: true });
+        });
+      }
+      chunk = '';
+    }
+  }
+  res.end(chunk + ']}');
 }
 
 function flushWarnings(ctx: RequestContext, w: WriteContext): void {
@@ -90,6 +117,7 @@ export async function handleResource(ctx: RequestContext, r: ResourceRequest, de
       return sendObject(ctx, r, deps, 200, obj, neg);
     }
     case 'list': {
+      if (neg.shape === 'object' && !neg.yaml) return sendListText(ctx, store, await store.listText(ns, listOptions(q)));
       const result = await store.list(ns, listOptions(q));
       const listMeta: Obj = { resourceVersion: result.resourceVersion };
       if (result.continue) listMeta['continue'] = result.continue;

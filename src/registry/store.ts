@@ -65,15 +65,38 @@ export class Store {
     return obj;
   }
 
-  /** The stored text for an object: stored shape, no resourceVersion. */
+  /**
+   * The stored text for an object: stored shape, no resourceVersion, and
+   * `apiVersion`, `kind`, `metadata` as the leading keys. That fixed head lets
+   * lists emit items without parsing them (see itemText).
+   */
   encode(obj: Obj): string {
     const stored = this.conversion ? this.conversion.toStored(obj) : obj;
-    const m = stored['metadata'];
-    if (m && m.resourceVersion !== undefined) {
-      const { resourceVersion: _rv, ...rest } = m;
-      return JSON.stringify({ ...stored, metadata: rest });
+    const { apiVersion, kind, metadata, ...rest } = stored;
+    const { resourceVersion: _rv, ...meta } = metadata ?? {};
+    return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+  }
+
+  /**
+   * An item of a JSON list response, as upstream writes list items (no
+   * apiVersion/kind, resourceVersion set), spliced from the stored text
+   * without a parse when it has the canonical head.
+   */
+  itemText(kv: KeyValue): string {
+    const head = this.storedHead;
+    const t = kv.value;
+    if (head && t.startsWith(head)) {
+      const rest = t.slice(head.length);
+      return `{"metadata":{"resourceVersion":"${kv.modRevision}"${rest[0] === '}' ? '' : ','}${rest}`;
     }
-    return JSON.stringify(stored);
+    const { apiVersion: _a, kind: _k, ...item } = this.fromKV(kv);
+    return JSON.stringify(item);
+  }
+
+  /** `{"apiVersion":…,"kind":…,"metadata":{` of stored rows, when served as stored. */
+  private get storedHead(): string | undefined {
+    if (this.conversion) return undefined;
+    return `{"apiVersion":${JSON.stringify(this.apiVersion)},"kind":${JSON.stringify(this.info.kind)},"metadata":{`;
   }
 
   /** Field values a field selector may test, for an object in served shape. */
@@ -148,7 +171,28 @@ export class Store {
     return (await this.deps.backend.get(this.key(namespace, name))).kv;
   }
 
-  async list(namespace: string, opts: ListOptions = {}): Promise<ListResult> {
+  /** LIST as objects (tables, metadata views, controllers). */
+  list(namespace: string, opts: ListOptions = {}): Promise<ListResult> {
+    return this.scan(namespace, opts, (kv, sel) => {
+      const o = this.fromKV(kv);
+      return this.matches(o, sel) ? o : undefined;
+    });
+  }
+
+  /** LIST as item JSON texts, parsing only when a selector has to look inside. */
+  listText(namespace: string, opts: ListOptions = {}): Promise<ListResult<string>> {
+    return this.scan(namespace, opts, (kv, sel) => {
+      if (sel.label.empty && sel.field.requirements.every((r) => r.field === 'metadata.name' && r.op === '=')) return this.itemText(kv);
+      return this.matches(this.fromKV(kv), sel) ? this.itemText(kv) : undefined;
+    });
+  }
+
+  /**
+   * The core of LIST: resourceVersion and continue semantics, a
+   * `metadata.name=` selector narrowed to one key, paging through storage,
+   * and `limit`. `take` converts a row, or returns undefined to skip it.
+   */
+  private async scan<T>(namespace: string, opts: ListOptions, take: (kv: KeyValue, sel: ReturnType<Store['selectors']>) => T | undefined): Promise<ListResult<T>> {
     const sel = this.selectors(opts.labelSelector, opts.fieldSelector);
     const prefix = listPrefix(this.info, namespace);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
@@ -168,9 +212,8 @@ export class Store {
       throw errors.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0" or ""');
     }
 
-    // metadata.name=x narrows the list to one key.
     const pinned = sel.field.exact('metadata.name');
-    const items: Obj[] = [];
+    const items: T[] = [];
     let more = false;
     let lastKey = '';
     try {
@@ -178,8 +221,8 @@ export class Store {
         const res = await this.deps.backend.get(this.key(namespace, pinned), { revision });
         revision = res.revision;
         if (res.kv) {
-          const o = this.fromKV(res.kv);
-          if (this.matches(o, sel)) items.push(o);
+          const item = take(res.kv, sel);
+          if (item !== undefined) items.push(item);
         }
       } else {
         const page = limit > 0 ? Math.max(limit, 64) : 0;
@@ -191,9 +234,9 @@ export class Store {
               more = true;
               break;
             }
-            const o = this.fromKV(kv);
             lastKey = kv.key;
-            if (this.matches(o, sel)) items.push(o);
+            const item = take(kv, sel);
+            if (item !== undefined) items.push(item);
           }
           if (more || !res.more || res.kvs.length === 0) break;
           if (limit > 0 && items.length >= limit) {
@@ -206,7 +249,7 @@ export class Store {
     } catch (e) {
       throw this.storageError(e, what);
     }
-    const result: ListResult = { items, resourceVersion: String(revision) };
+    const result: ListResult<T> = { items, resourceVersion: String(revision) };
     if (more) result.continue = encodeContinue({ rv: revision, start: lastKey.slice(prefix.length) + '\u0000' });
     return result;
   }

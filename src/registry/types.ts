@@ -124,8 +124,8 @@ export interface ApiWatchEvent {
   cacheKey?: object;
 }
 
-export interface ListResult {
-  items: Obj[];
+export interface ListResult<T = Obj> {
+  items: T[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
