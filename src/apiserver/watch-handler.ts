@@ -1,7 +1,8 @@
 /**
  * Serves a watch: newline-delimited `{"type":…,"object":…}` frames, flushed
- * as they happen. Encoded frames are cached per stored revision and shape,
- * so a change fanned out to many watchers is serialised once per shape.
+ * as they happen. Frames of stored changes are encoded once and shared by
+ * every watcher (kept on the shared StoredEvent); each storage batch is one
+ * write per watcher.
  *
  * Without `timeoutSeconds` the stream ends after 30–60 minutes, as
  * upstream's minRequestTimeout rule does; clients re-watch from their last
@@ -11,47 +12,60 @@ import type { Negotiated } from './negotiate.ts';
 import type { RequestContext } from './http.ts';
 import { partialMetadata, tableRow, type IncludeObject, type Printer } from './output.ts';
 import type { Store } from '../registry/store.ts';
-import { openWatch } from '../registry/store-watch.ts';
+import { openWatch, StoredEvent, type ApiWatch } from '../registry/store-watch.ts';
+import { logger } from '../util/log.ts';
 import type { ApiWatchEvent, WatchOptions } from '../registry/types.ts';
 import { toApiError, writeError } from './respond.ts';
 
-const frameCache = new WeakMap<object, Map<string, string>>();
+const log = logger('apiserver');
 
-function encodeObject(ev: ApiWatchEvent, shape: Negotiated['shape'], printer: Printer | undefined, include: IncludeObject): string {
-  if (ev.type === 'BOOKMARK' || ev.type === 'ERROR' || shape === 'object') return JSON.stringify(ev.object);
-  if (shape === 'metadata') return JSON.stringify(partialMetadata(ev.object));
-  const row = tableRow(printer!, ev.object, include, Date.now());
-  return JSON.stringify(row);
+/** What a watcher may leave unread before it is dropped. */
+export const maxBufferedBytes = 8 * 1024 * 1024;
+
+interface Encoding {
+  shape: Negotiated['shape'];
+  printer?: Printer;
+  include: IncludeObject;
+  /** Table: only the first event carries column definitions. */
+  columnsSent: boolean;
 }
 
-function frame(ev: ApiWatchEvent, shape: Negotiated['shape'], printer: Printer | undefined, include: IncludeObject): string {
-  const cacheable = ev.cacheKey !== undefined && shape !== 'table';
-  const variant = `${ev.type}:${shape}:${include}`;
-  if (cacheable) {
-    const hit = frameCache.get(ev.cacheKey!)?.get(variant);
-    if (hit) return hit;
-  }
-  const text = `{"type":"${ev.type}","object":${encodeObject(ev, shape, printer, include)}}\n`;
-  if (cacheable) {
-    let m = frameCache.get(ev.cacheKey!);
-    if (!m) frameCache.set(ev.cacheKey!, (m = new Map()));
-    m.set(variant, text);
-  }
-  return text;
+function plain(ev: ApiWatchEvent, body: string): string {
+  return `{"type":"${ev.type}","object":${body}}\n`;
 }
 
-/** Wraps a one-row Table (header only on the first event, as upstream). */
-function tableFrame(ev: ApiWatchEvent, printer: Printer, include: IncludeObject, first: boolean): string {
-  if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return frame(ev, 'object', undefined, include);
-  const rv = ev.object['metadata']?.resourceVersion;
-  const table = {
-    kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion: rv },
-    columnDefinitions: first ? printer.columns : null,
-    rows: [tableRow(printer, ev.object, include, Date.now())],
-  };
-  return `{"type":"${ev.type}","object":${JSON.stringify(table)}}\n`;
+/** A one-row Table event (header only on the first, as upstream). */
+function tableFrame(ev: ApiWatchEvent, row: string, enc: Encoding): string {
+  const rv = JSON.stringify(ev.object['metadata']?.resourceVersion ?? '');
+  const columns = enc.columnsSent ? 'null' : JSON.stringify(enc.printer!.columns);
+  enc.columnsSent = true;
+  return plain(ev, `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":${rv}},"columnDefinitions":${columns},"rows":[${row}]}`);
+}
+
+/** One event's frame. Frames of stored changes are encoded once, to bytes, and shared by all watchers. */
+function encode(ev: ApiWatchEvent, enc: Encoding): Buffer | string {
+  if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return plain(ev, JSON.stringify(ev.object));
+  const stored = ev instanceof StoredEvent ? ev : undefined;
+  switch (enc.shape) {
+    case 'object':
+      if (stored) return (stored.frames['json'] ??= Buffer.from(plain(ev, stored.store.objectText(stored.kv))));
+      return plain(ev, JSON.stringify(ev.object));
+    case 'metadata':
+      if (stored) return (stored.frames['meta'] ??= Buffer.from(plain(ev, JSON.stringify(partialMetadata(ev.object)))));
+      return plain(ev, JSON.stringify(partialMetadata(ev.object)));
+    case 'table': {
+      // Tables differ per watcher (the first carries the columns); only the row is shared.
+      const key = `row:${enc.include}`;
+      const row = stored ? (stored.frames[key] ??= Buffer.from(JSON.stringify(tableRow(enc.printer!, ev.object, enc.include, Date.now())))) : undefined;
+      return tableFrame(ev, row ? row.toString() : JSON.stringify(tableRow(enc.printer!, ev.object, enc.include, Date.now())), enc);
+    }
+  }
+}
+
+/** A batch's frames as one write: the shared bytes as is when there is one. */
+function joinFrames(frames: (Buffer | string)[]): Buffer | string {
+  if (frames.length === 1) return frames[0]!;
+  return Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)));
 }
 
 export async function serveWatch(
@@ -70,46 +84,45 @@ export async function serveWatch(
   const seconds = opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : 1800 * (1 + Math.random());
   const timer = setTimeout(() => abort.abort(), seconds * 1000);
   timer.unref();
-
-  let events: AsyncGenerator<ApiWatchEvent>;
-  try {
-    events = await openWatch(store, namespace, opts, abort.signal);
-  } catch (e) {
+  const done = () => {
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onClientGone);
+  };
+
+  let watch: ApiWatch;
+  try {
+    watch = await openWatch(store, namespace, opts, abort.signal);
+  } catch (e) {
+    done();
     writeError(res, e);
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
-  let firstTable = true;
-  const write = async (ev: ApiWatchEvent) => {
-    const text = negotiated.shape === 'table' ? tableFrame(ev, printer!, include, firstTable) : frame(ev, negotiated.shape, printer, include);
-    if (negotiated.shape === 'table' && ev.type !== 'BOOKMARK' && ev.type !== 'ERROR') firstTable = false;
-    if (!res.write(text) && !abort.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => resolve();
-        res.once('drain', done);
-        abort.signal.addEventListener('abort', done, { once: true });
-      });
-    }
-  };
+  const enc: Encoding = { shape: negotiated.shape, printer, include, columnsSent: false };
   try {
-    let next = await events.next();
-    while (!next.done && !abort.signal.aborted) {
-      await write(next.value);
-      next = await events.next();
-    }
+    await watch.pump((events) => {
+      if (abort.signal.aborted) return;
+      res.write(joinFrames(events.map((ev) => encode(ev, enc))));
+      // Events reach us synchronously from the writer's flush; a client that
+      // does not read lets bytes pile up here. Past the bound it is dropped
+      // (it re-watches from its last resourceVersion), never slowing writers.
+      if (buffered(res) > maxBufferedBytes) {
+        log.info('dropping slow watcher', { resource: store.info.resource, buffered: buffered(res) });
+        abort.abort();
+      }
+    });
   } catch (e) {
     // Mid-stream failures become an ERROR event, as upstream does.
-    if (!abort.signal.aborted) {
-      const status = toApiError(e).toStatus();
-      res.write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
-    }
+    if (!abort.signal.aborted) res.write(plain({ type: 'ERROR', object: {} }, JSON.stringify(toApiError(e).toStatus())));
   } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onClientGone);
-    await events.return(undefined).catch(() => undefined);
+    done();
     if (!res.writableEnded) res.end();
   }
+}
+
+/** Bytes a response holds that the client has not taken yet. */
+function buffered(res: RequestContext['res']): number {
+  const r = res as unknown as { writableLength?: number; stream?: { writableLength?: number } };
+  return r.stream?.writableLength ?? r.writableLength ?? 0;
 }

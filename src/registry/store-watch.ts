@@ -6,26 +6,50 @@
  * - sendInitialEvents=true: initial ADDEDs, then a BOOKMARK marking their end;
  * - an update that moves an object out of (into) the selector is DELETED (ADDED).
  *
- * Decoded objects are cached per stored revision and shared by all watchers,
- * so fan-out to many watchers parses each change once. Shared objects are
- * read-only for consumers.
+ * Fan-out to many watchers is the hot path, so events of stored changes are
+ * shared: one immutable StoredEvent per (revision, type), whose object is
+ * decoded only if someone asks (a selector or a Table), and which carries
+ * its encoded frames for the HTTP layer. Events arrive in batches, one per
+ * storage batch, so a watcher costs one await per batch, not per event.
  */
 import { errors } from '../api/errors.ts';
 import { isStorageError, type KeyValue } from '../storage/backend.ts';
 import { listPrefix, parseRV, type Store } from './store.ts';
-import type { ApiWatchEvent, Obj, WatchOptions } from './types.ts';
+import type { ApiWatchEvent, Obj, WatchEventType, WatchOptions } from './types.ts';
 
-const caches = new WeakMap<Store, WeakMap<KeyValue, Obj>>();
+/** The event of one stored change, shared by every watcher that sees it with this type. */
+export class StoredEvent implements ApiWatchEvent {
+  readonly type: WatchEventType;
+  readonly kv: KeyValue;
+  readonly store: Store;
+  private decoded?: Obj;
+  /** Encoded frames, filled by the HTTP layer (one per response shape), as bytes every watcher writes as is. */
+  frames: Record<string, Buffer> = {};
 
-function decoded(store: Store, kv: KeyValue): Obj {
-  let cache = caches.get(store);
-  if (!cache) caches.set(store, (cache = new WeakMap()));
-  let obj = cache.get(kv);
-  if (!obj) {
-    obj = store.fromKV(kv);
-    cache.set(kv, obj);
+  constructor(type: WatchEventType, kv: KeyValue, store: Store) {
+    this.type = type;
+    this.kv = kv;
+    this.store = store;
   }
-  return obj;
+
+  /** The object (read-only: shared by all watchers). */
+  get object(): Obj {
+    return (this.decoded ??= this.store.fromKV(this.kv));
+  }
+}
+
+type Shared = { ADDED?: StoredEvent; MODIFIED?: StoredEvent; DELETED?: StoredEvent };
+const shared = new WeakMap<KeyValue, Shared>();
+
+function storedEvent(store: Store, type: 'ADDED' | 'MODIFIED' | 'DELETED', kv: KeyValue): StoredEvent {
+  let s = shared.get(kv);
+  if (!s) shared.set(kv, (s = {}));
+  return (s[type] ??= new StoredEvent(type, kv, store));
+}
+
+/** The object of a stored row, decoded once for all watchers. */
+function objectOf(store: Store, kv: KeyValue): Obj {
+  return storedEvent(store, 'MODIFIED', kv).object;
 }
 
 /** How often idle watches with bookmarks enabled get one (upstream sends about one a minute). */
@@ -41,12 +65,23 @@ function expired(message: string): ApiWatchEvent {
   return { type: 'ERROR', object: errors.expired(message).toStatus() };
 }
 
+/** An opened watch: event batches pushed to the consumer. */
+export interface ApiWatch {
+  /**
+   * Calls `onEvents` with each batch (initial events first), synchronously
+   * with the storage flush once caught up. Resolves when the watch ends
+   * (signal, or a watcher dropped for being too slow); an expired start
+   * revision arrives as an ERROR event first.
+   */
+  pump(onEvents: (events: ApiWatchEvent[]) => void): Promise<void>;
+}
+
 /**
  * Opens a watch: checks the parameters and reads the initial state (errors
  * here are thrown, so the caller can still answer with a Status), then
- * returns the stream of events.
+ * returns the watch to pump.
  */
-export async function openWatch(store: Store, namespace: string, opts: WatchOptions, signal: AbortSignal): Promise<AsyncGenerator<ApiWatchEvent>> {
+export async function openWatch(store: Store, namespace: string, opts: WatchOptions, signal: AbortSignal): Promise<ApiWatch> {
   const sel = store.selectors(opts.labelSelector, opts.fieldSelector);
   const rv = opts.resourceVersion ?? '';
   const initial: ApiWatchEvent[] = [];
@@ -69,54 +104,52 @@ export async function openWatch(store: Store, namespace: string, opts: WatchOpti
   } else {
     after = parseRV(rv);
   }
-  return stream(store, namespace, opts, signal, sel, initial, after);
-}
-
-async function* stream(
-  store: Store,
-  namespace: string,
-  opts: WatchOptions,
-  signal: AbortSignal,
-  sel: ReturnType<Store['selectors']>,
-  initial: ApiWatchEvent[],
-  after: number,
-): AsyncGenerator<ApiWatchEvent> {
-  yield* initial;
-  const prefix = listPrefix(store.info, namespace);
-  const stream = store.deps.backend.watch(prefix, {
-    afterRevision: after,
-    signal,
-    progressIntervalMs: opts.allowWatchBookmarks ? bookmarkIntervalMs : undefined,
-  });
-  try {
-    for await (const batch of stream) {
-      if (batch.events.length === 0) {
-        if (opts.allowWatchBookmarks) yield bookmark(store, batch.revision);
-        continue;
+  // Without selectors every change passes: no object is decoded for this watcher.
+  const all = sel.label.empty && sel.field.empty;
+  const matches = (kv: KeyValue) => all || store.matches(objectOf(store, kv), sel);
+  const convert = (events: readonly import('../storage/backend.ts').WatchEvent[]): ApiWatchEvent[] => {
+    const out: ApiWatchEvent[] = [];
+    for (const ev of events) {
+      if (ev.type === 'create') {
+        if (matches(ev.kv)) out.push(storedEvent(store, 'ADDED', ev.kv));
+      } else if (ev.type === 'delete') {
+        if (matches(ev.prev)) out.push(storedEvent(store, 'DELETED', ev.kv));
+      } else {
+        const now = matches(ev.kv);
+        const before = all || matches(ev.prev);
+        if (now && before) out.push(storedEvent(store, 'MODIFIED', ev.kv));
+        else if (now) out.push(storedEvent(store, 'ADDED', ev.kv));
+        else if (before) out.push(storedEvent(store, 'DELETED', ev.kv));
       }
-      for (const ev of batch.events) {
-        const obj = decoded(store, ev.kv);
-        const now = store.matches(obj, sel);
-        if (ev.type === 'create') {
-          if (now) yield { type: 'ADDED', object: obj, cacheKey: ev.kv };
-        } else if (ev.type === 'delete') {
-          if (store.matches(decoded(store, ev.prev), sel)) yield { type: 'DELETED', object: obj, cacheKey: ev.kv };
-        } else {
-          const before = store.matches(decoded(store, ev.prev), sel);
-          if (now && before) yield { type: 'MODIFIED', object: obj, cacheKey: ev.kv };
-          else if (now) yield { type: 'ADDED', object: obj, cacheKey: ev.kv };
-          else if (before) yield { type: 'DELETED', object: obj, cacheKey: ev.kv };
+    }
+    return out;
+  };
+  return {
+    async pump(onEvents) {
+      if (initial.length) onEvents(initial);
+      const changes = store.deps.backend.watch(listPrefix(store.info, namespace), {
+        afterRevision: after,
+        signal,
+        progressIntervalMs: opts.allowWatchBookmarks ? bookmarkIntervalMs : undefined,
+      });
+      try {
+        await changes.pump((batch) => {
+          if (batch.events.length === 0) {
+            if (opts.allowWatchBookmarks) onEvents([bookmark(store, batch.revision)]);
+            return;
+          }
+          const out = convert(batch.events);
+          if (out.length) onEvents(out);
+        });
+      } catch (e) {
+        if (isStorageError(e, 'COMPACTED')) {
+          onEvents([expired(`too old resource version: ${after} (${(e.compactedRevision ?? after) + 1})`)]);
+          return;
         }
+        // A watcher that fell too far behind is dropped; the client re-watches from its last version.
+        if (isStorageError(e, 'WATCHER_TOO_SLOW') || signal.aborted) return;
+        throw e;
       }
-    }
-  } catch (e) {
-    if (isStorageError(e, 'COMPACTED')) {
-      yield expired(`too old resource version: ${after} (${(e.compactedRevision ?? after) + 1})`);
-      return;
-    }
-    // A watcher that fell too far behind is dropped; the client re-watches from its last version.
-    if (isStorageError(e, 'WATCHER_TOO_SLOW')) return;
-    if (signal.aborted) return;
-    throw e;
-  }
+    },
+  };
 }

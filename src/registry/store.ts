@@ -93,6 +93,17 @@ export class Store {
     return JSON.stringify(item);
   }
 
+  /** The whole object's JSON with resourceVersion set, spliced without a parse when possible (watch frames). */
+  objectText(kv: KeyValue): string {
+    const head = this.storedHead;
+    const t = kv.value;
+    if (head && t.startsWith(head)) {
+      const rest = t.slice(head.length);
+      return `${head}"resourceVersion":"${kv.modRevision}"${rest[0] === '}' ? '' : ','}${rest}`;
+    }
+    return JSON.stringify(this.fromKV(kv));
+  }
+
   /** `{"apiVersion":…,"kind":…,"metadata":{` of stored rows, when served as stored. */
   private get storedHead(): string | undefined {
     if (this.conversion) return undefined;

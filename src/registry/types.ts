@@ -119,9 +119,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 
 export interface ApiWatchEvent {
   type: WatchEventType;
-  object: Obj;
-  /** Stable identity of the stored revision, for encoding caches. */
-  cacheKey?: object;
+  /** The object; shared between watchers for stored changes, so read-only. */
+  readonly object: Obj;
 }
 
 export interface ListResult<T = Obj> {

@@ -56,6 +56,22 @@ export interface WatchOptions {
   progressIntervalMs?: number;
 }
 
+/**
+ * A watch, read either by iteration or by push. Iteration suits a few
+ * consumers; push (`pump`) suits fan-out to many, since a live batch then
+ * reaches each watcher synchronously from the writer's flush, with no
+ * promise per watcher. Use one or the other, once.
+ */
+export interface Watch extends AsyncIterable<WatchBatch> {
+  /**
+   * Calls `onBatch` with every batch, in order: history first (async), then
+   * live batches as they are flushed. Resolves when the watch ends (signal,
+   * or `return`), rejects with its StorageError. In push mode the bounded
+   * buffer no longer applies: the consumer must bound what it holds.
+   */
+  pump(onBatch: (batch: WatchBatch) => void): Promise<void>;
+}
+
 export type CreateResult = { ok: true; kv: KeyValue } | { ok: false; current: KeyValue };
 export type UpdateResult = { ok: true; kv: KeyValue; prev: KeyValue } | { ok: false; current: KeyValue | undefined };
 export type DeleteResult = { ok: true; kv: KeyValue; prev: KeyValue } | { ok: false; current: KeyValue | undefined };
@@ -87,8 +103,8 @@ export interface Backend {
   /** Deletes the key; with `expectedRevision`, only if its modRevision matches. */
   delete(key: string, expectedRevision?: number): Promise<DeleteResult>;
 
-  /** Changes under `prefix` after `opts.afterRevision`. Throws COMPACTED if that revision is compacted. */
-  watch(prefix: string, opts: WatchOptions): AsyncIterable<WatchBatch>;
+  /** Changes under `prefix` after `opts.afterRevision`. Fails with COMPACTED if that revision is compacted. */
+  watch(prefix: string, opts: WatchOptions): Watch;
 
   /** Discards history at or below `revision` (never the latest value of a live key). Returns the compacted revision. */
   compact(revision: number): Promise<number>;

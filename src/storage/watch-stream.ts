@@ -6,7 +6,7 @@
  * (one per prefix per flush), so queueing costs one array slot per flush, not
  * one allocation per event.
  */
-import { StorageError, isStorageError, type WatchBatch, type WatchEvent } from './backend.ts';
+import { StorageError, isStorageError, type Watch, type WatchBatch, type WatchEvent } from './backend.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('storage').child('watch');
@@ -40,7 +40,7 @@ export interface WatchStreamOptions {
 
 type State = 'open' | 'ended' | 'failed';
 
-export class WatchStream implements AsyncIterableIterator<WatchBatch> {
+export class WatchStream implements AsyncIterableIterator<WatchBatch>, Watch {
   readonly prefix: string;
   readonly #source: StreamSource;
   readonly #max: number;
@@ -59,6 +59,9 @@ export class WatchStream implements AsyncIterableIterator<WatchBatch> {
   #timer: NodeJS.Timeout | undefined;
   #progressDue = false;
   #pulling = false;
+  /** Push mode, once caught up: batches go straight to the consumer. */
+  #push: ((batch: WatchBatch) => void) | undefined;
+  #ended: (() => void) | undefined;
 
   constructor(source: StreamSource, prefix: string, opts: WatchStreamOptions) {
     this.#source = source;
@@ -84,6 +87,13 @@ export class WatchStream implements AsyncIterableIterator<WatchBatch> {
    */
   enqueue(events: readonly WatchEvent[]): void {
     if (this.#state !== 'open') return;
+    if (this.#push) {
+      this.#chunks.push(events);
+      this.#buffered += events.length;
+      const batch = this.#take();
+      if (batch) this.#deliverPushed(batch);
+      return;
+    }
     this.#buffered += events.length;
     if (this.#buffered > this.#max) {
       log.info('dropping slow watcher', { prefix: this.prefix, buffered: this.#buffered, maxBuffered: this.#max });
@@ -105,6 +115,7 @@ export class WatchStream implements AsyncIterableIterator<WatchBatch> {
     this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.#timer) clearTimeout(this.#timer);
     this.#wakeUp();
+    this.#ended?.();
   }
 
   [Symbol.asyncIterator](): this {
@@ -121,6 +132,60 @@ export class WatchStream implements AsyncIterableIterator<WatchBatch> {
     } finally {
       this.#pulling = false;
     }
+  }
+
+  async pump(onBatch: (batch: WatchBatch) => void): Promise<void> {
+    // Catch up through the pull path (history pages, anything queued meanwhile)...
+    for (;;) {
+      if (this.#state === 'failed') {
+        this.#state = 'ended';
+        throw this.#error;
+      }
+      if (this.#state === 'ended') return;
+      if (this.#cursor < this.#liveFrom) {
+        const batch = await this.#fill();
+        if (batch) onBatch(batch);
+        continue;
+      }
+      if (this.#buffered > 0) {
+        const batch = this.#take();
+        if (batch) onBatch(batch);
+        continue;
+      }
+      break;
+    }
+    // ...then every flush is delivered synchronously by enqueue().
+    const done = new Promise<void>((resolve) => (this.#ended = resolve));
+    this.#push = onBatch;
+    this.#armProgress();
+    await done;
+    const e = this.#error;
+    if (e) {
+      this.#error = undefined;
+      this.#state = 'ended';
+      throw e;
+    }
+  }
+
+  #deliverPushed(batch: WatchBatch): void {
+    this.#armProgress();
+    this.#push!(batch);
+  }
+
+  /** In push mode, an idle watch reports progress every progressIntervalMs. */
+  #armProgress(): void {
+    if (this.#progressMs <= 0 || this.#state !== 'open') return;
+    if (this.#timer) {
+      this.#timer.refresh();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      if (this.#state !== 'open' || !this.#push) return;
+      this.#cursor = Math.max(this.#cursor, this.#source.flushedRevision);
+      this.#timer!.refresh();
+      this.#push({ events: [], revision: this.#cursor });
+    }, this.#progressMs);
+    this.#timer.unref();
   }
 
   async return(): Promise<IteratorResult<WatchBatch, undefined>> {

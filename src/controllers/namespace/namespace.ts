@@ -107,15 +107,18 @@ export class NamespaceController {
     while (!signal.aborted) {
       try {
         const events = await openWatch(namespaces, '', { resourceVersion: rv, allowWatchBookmarks: true }, signal);
-        for await (const ev of events) {
-          const rvNow = ev.object['metadata']?.resourceVersion;
-          if (ev.type === 'ERROR') {
-            rv = '';
-            break;
+        let expired = false;
+        await events.pump((batch) => {
+          for (const ev of batch) {
+            // 410: our resourceVersion was compacted away; relist from scratch.
+            if (ev.type === 'ERROR') expired = true;
+            else {
+              rv = ev.object['metadata']?.resourceVersion ?? rv;
+              if (ev.type !== 'BOOKMARK' && ev.object['metadata']?.deletionTimestamp) this.queue.add(ev.object['metadata'].name);
+            }
           }
-          if (rvNow) rv = rvNow;
-          if (ev.type !== 'BOOKMARK' && ev.object['metadata']?.deletionTimestamp) this.queue.add(ev.object['metadata'].name);
-        }
+        });
+        if (expired) rv = '';
       } catch (e) {
         if (signal.aborted) break;
         log.warn('namespace watch failed; retrying', { err: e });

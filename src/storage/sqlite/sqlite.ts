@@ -21,6 +21,7 @@ import {
   type WatchBatch,
   type WatchEvent,
   type WatchOptions,
+  type Watch,
 } from '../backend.ts';
 import { Broadcaster } from '../broadcaster.ts';
 import { DEFAULT_COMPACT_INTERVAL_MS, startCompactor, type Compactor } from '../compactor.ts';
@@ -177,7 +178,7 @@ class SqliteBackend implements Backend {
     return { ok: false, current: r.current && kvOf(key, r.current) };
   }
 
-  watch(prefix: string, opts: WatchOptions): AsyncIterable<WatchBatch> {
+  watch(prefix: string, opts: WatchOptions): Watch {
     let after: number;
     try {
       this.#checkOpen();
@@ -275,10 +276,12 @@ class SqliteBackend implements Backend {
 }
 
 /** A watch that fails on its first read (watch() itself returns, never throws). */
-function failed(error: unknown): AsyncIterable<WatchBatch> {
+/** A watch that fails on first use, by either reading style. */
+function failed(error: unknown): Watch {
   return {
     [Symbol.asyncIterator]: () => ({
       next: () => Promise.reject(error),
     }),
+    pump: () => Promise.reject(error),
   };
 }

@@ -45,6 +45,48 @@ export function watchCases(open: OpenBackend): void {
         }
       }));
 
+    it('pump delivers history then live batches in order, synchronously once caught up, and ends on abort', TEST_TIMEOUT, () =>
+      withBackend(open, async (b) => {
+        await mustCreate(b, '/zz/first', 'so that a1 is not revision 1 (0 means "from now")');
+        const a1 = await mustCreate(b, '/p/a', 'a1');
+        const a2 = await mustUpdate(b, a1, 'a2');
+        await mustCreate(b, '/q/other', 'o');
+        const ac = new AbortController();
+        const got: { type: string; key: string; rev: number }[] = [];
+        let lastBatchRevision = 0;
+        const pumping = b.watch('/p/', { afterRevision: a1.modRevision - 1, signal: ac.signal }).pump((batch) => {
+          assert.ok(batch.revision >= lastBatchRevision, 'batch revisions never go back');
+          lastBatchRevision = batch.revision;
+          for (const e of batch.events) got.push({ type: e.type, key: e.kv.key, rev: e.kv.modRevision });
+        });
+        const deadline = Date.now() + 2000;
+        while (got.length < 2 && Date.now() < deadline) await sleep(5);
+        assert.deepEqual(got.map((g) => g.rev), [a1.modRevision, a2.modRevision], 'history replayed first');
+        const b1 = await mustCreate(b, '/p/b', 'b1');
+        const del = await b.delete('/p/a');
+        assert.ok(del.ok);
+        while (got.length < 4 && Date.now() < deadline) await sleep(5);
+        assert.deepEqual(got.slice(2), [
+          { type: 'create', key: '/p/b', rev: b1.modRevision },
+          { type: 'delete', key: '/p/a', rev: del.kv.modRevision },
+        ]);
+        ac.abort();
+        await pumping;
+        await mustCreate(b, '/p/c', 'after abort');
+        await sleep(20);
+        assert.equal(got.length, 4, 'nothing delivered after the watch ended');
+      }));
+
+    it('pump fails with COMPACTED for a compacted start revision', TEST_TIMEOUT, () =>
+      withBackend(open, async (b) => {
+        await mustCreate(b, '/zz/first', 'so that x1 is not revision 1');
+        const x1 = await mustCreate(b, '/c/x', '1');
+        const x2 = await mustUpdate(b, x1, '2');
+        await mustUpdate(b, x2, '3');
+        await b.compact(x2.modRevision);
+        await rejectsWith(b.watch('/c/', { afterRevision: x1.modRevision - 1 }).pump(() => undefined), 'COMPACTED');
+      }));
+
     it('from 0 delivers only changes made after the call, live creates, updates and deletes included', TEST_TIMEOUT, () =>
       withBackend(open, async (b) => {
         const old = await mustCreate(b, '/w/old', 'o');
