@@ -9,6 +9,7 @@
  * Use the same Node flags and NODE_COMPILE_CACHE as bin/bramble to match
  * what the launched server does (run twice: the first run fills the cache).
  */
+import { defaultControllerConfig } from '../../src/controllers/manager.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,7 +73,7 @@ try {
         kubeconfigPath: path.join(dir, 'kubeconfig.yaml'),
         kubeconfigMode: '0600',
         disableAgent: true,
-        compactionIntervalMs: 300_000,
+        disable: [], controllers: defaultControllerConfig, compactionIntervalMs: 300_000,
       },
       'bench',
     );
