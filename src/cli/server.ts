@@ -25,6 +25,13 @@ export const spec: CommandSpec = {
     { name: 'write-kubeconfig-mode', kind: 'string', arg: 'MODE', default: '0600', env: 'BRAMBLE_KUBECONFIG_MODE', help: 'File mode of the written kubeconfig (octal)' },
     { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (the agent arrives in a later release)' },
     { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
+    { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
+    { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'IPv4 range for pod IPs (a /24 per node)' },
+    { name: 'service-node-port-range', kind: 'string', arg: 'RANGE', default: '30000-32767', help: 'Port range for NodePort Services' },
+    { name: 'node-monitor-grace-period', kind: 'string', arg: 'DURATION', default: '40s', help: 'How long a node may miss heartbeats before it is marked NotReady' },
+    { name: 'default-not-ready-toleration-seconds', kind: 'int', arg: 'N', default: 300, help: 'tolerationSeconds of the not-ready toleration added to every pod' },
+    { name: 'default-unreachable-toleration-seconds', kind: 'int', arg: 'N', default: 300, help: 'tolerationSeconds of the unreachable toleration added to every pod' },
+    { name: 'disable', kind: 'list', arg: 'NAME', default: [], help: 'Do not run these components (controller names, scheduler); repeatable' },
     { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', env: 'BRAMBLE_LOG_LEVEL', help: 'Log level: error, warn, info, debug, trace' },
     { name: 'debug', kind: 'bool', help: 'Shorthand for --log-level debug' },
   ],
@@ -35,12 +42,7 @@ export async function run(values: FlagValues): Promise<number> {
   const { defaultAdvertiseAddress, parseDuration } = await import('../server/config.ts');
   const { version } = await import('./version.ts');
   const bindAddress = String(values['bind-address']);
-  let compactionIntervalMs: number;
-  try {
-    compactionIntervalMs = parseDuration(String(values['compaction-interval']));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const compactionIntervalMs = parseFlagDuration(String(values['compaction-interval']), parseDuration);
   const port = Number(values['https-listen-port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --https-listen-port ${port}`);
   const mode = String(values['write-kubeconfig-mode']);
@@ -56,6 +58,17 @@ export async function run(values: FlagValues): Promise<number> {
       kubeconfigMode: mode,
       disableAgent: values['disable-agent'] === true,
       compactionIntervalMs,
+      disable: (values['disable'] as string[] | undefined) ?? [],
+      controllers: {
+        serviceCIDR: String(values['service-cidr']),
+        clusterCIDR: String(values['cluster-cidr']),
+        nodePortRange: parsePortRange(String(values['service-node-port-range'])),
+        nodeMonitorGracePeriodMs: parseFlagDuration(String(values['node-monitor-grace-period']), parseDuration),
+        defaultNotReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
+        defaultUnreachableTolerationSeconds: Number(values['default-unreachable-toleration-seconds']),
+        apiServerAddresses: [(values['advertise-address'] as string | undefined) ?? defaultAdvertiseAddress(bindAddress)],
+        apiServerPort: port,
+      },
     },
     version,
   );
@@ -67,4 +80,20 @@ export async function run(values: FlagValues): Promise<number> {
   });
   await cp.stop();
   return 0;
+}
+
+function parseFlagDuration(value: string, parse: (s: string) => number): number {
+  try {
+    return parse(value);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function parsePortRange(value: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new UsageError(`invalid port range "${value}" (e.g. 30000-32767)`);
+  return [lo, hi];
 }

@@ -10,18 +10,21 @@ import { Store } from './store.ts';
 import { create } from './store-write.ts';
 import { strategyFor } from './strategies.ts';
 import type { Hooks, WriteContext } from './types.ts';
+import type { AdmissionPlugin } from './admission.ts';
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class Registry {
   readonly backend: Backend;
   readonly hooks: Hooks;
+  /** Admission plugins, run in order on every write (see admission.ts). */
+  readonly admission: AdmissionPlugin[] = [];
   private readonly stores = new Map<string, Store>();
 
   constructor(backend: Backend, hooks: Hooks, served: ResourceInfo[] = resources) {
     this.backend = backend;
     this.hooks = hooks;
-    const deps = { backend, hooks, checkNamespace: (ns: string, gr: GroupResource, name: string) => this.checkNamespace(ns, gr, name) };
+    const deps = { backend, hooks, admission: this.admission, checkNamespace: (ns: string, gr: GroupResource, name: string) => this.checkNamespace(ns, gr, name) };
     for (const info of served) {
       const conversion = info.group === 'events.k8s.io' ? eventsV1Conversion : undefined;
       this.stores.set(`${info.group}/${info.version}/${info.resource}`, new Store(info, strategyFor(info), deps, conversion));

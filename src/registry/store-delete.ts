@@ -70,6 +70,7 @@ export async function deleteObject(
     }
     const forbidden = store.strategy.forbidDelete?.(obj);
     if (forbidden) throw errors.forbidden(store.gr, name, forbidden);
+    await store.admit('validate', 'DELETE', obj, obj, '', ctx);
 
     const policy = propagationOf(store, opts);
     const finalizers = finalizersFor(m.finalizers ?? [], policy);

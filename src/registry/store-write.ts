@@ -1,8 +1,8 @@
 /**
  * Create, update and patch for a Store, following upstream's generic
- * registry: decode and type-check, default, fill system metadata, apply the
- * strategy, admit, validate, record field managers, then compare-and-swap in
- * storage. Updates without a resourceVersion precondition retry on a lost
+ * registry: decode and type-check, default, fill system metadata, mutating
+ * admission, the strategy, validation, validating admission, field
+ * managers, then compare-and-swap in storage. Updates without a resourceVersion precondition retry on a lost
  * race (upstream's GuaranteedUpdate); with one, a lost race is a 409.
  */
 import { ApiError, errors } from '../api/errors.ts';
@@ -86,10 +86,11 @@ async function createDecoded(store: Store, namespace: string, obj: Obj, ctx: Wri
   m.creationTimestamp = nowTime();
   for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
   delete m.generation;
-  store.deps.hooks.prepareForCreate(store.gvk, obj);
   if (store.info.namespaced) await store.deps.checkNamespace(namespace, store.gr, m.name ?? '');
-  await store.strategy.admit?.(obj, undefined, ctx);
+  await store.admit('mutate', 'CREATE', obj, undefined, '', ctx);
+  store.deps.hooks.prepareForCreate(store.gvk, obj);
   validateOrThrow(store, obj, undefined, '');
+  await store.admit('validate', 'CREATE', obj, undefined, '', ctx);
   if (!applied) store.deps.hooks.updateManagedFields({ live: undefined, updated: obj, manager: managerOf(ctx), gvk: store.gvk, subresource: '', time: nowTime() });
   if (ctx.dryRun) return obj;
   for (let attempt = 0; ; attempt++) {
@@ -110,7 +111,7 @@ export async function create(store: Store, namespace: string, body: unknown, ctx
  * Builds the next version of an object from a requested one and the stored
  * one. Returns undefined when nothing would change (no write happens).
  */
-function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteContext, subresource: string, applied: boolean): Obj | undefined {
+async function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteContext, subresource: string, applied: boolean): Promise<Obj | undefined> {
   const om = old['metadata'] ?? {};
   let next: Obj;
   if (subresource === 'status') {
@@ -130,6 +131,7 @@ function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteContext
     // An update that leaves managedFields out keeps the existing ones.
     if (m.managedFields === undefined && om.managedFields !== undefined) m.managedFields = clone(om.managedFields);
   }
+  await store.admit('mutate', 'UPDATE', next, old, subresource, ctx);
   store.strategy.prepareForUpdate?.(next, old, subresource);
   if (store.info.generation && subresource !== 'status' && !jsonEqual(specOf(next), specOf(old))) {
     meta(next).generation = (om.generation ?? 0) + 1;
@@ -142,6 +144,7 @@ function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteContext
   // A scale change is validated as an update of the parent; a binding is
   // written without update validation, as upstream does.
   if (subresource !== 'binding') validateOrThrow(store, next, old, subresource === 'scale' ? '' : subresource);
+  await store.admit('validate', 'UPDATE', next, old, subresource, ctx);
   if (!applied) {
     store.deps.hooks.updateManagedFields({ live: old, updated: next, manager: managerOf(ctx), gvk: store.gvk, subresource, time: nowTime() });
   }
@@ -175,8 +178,7 @@ async function updateLoop(
       parseRV(precondition);
       throw errors.staleObject(store.gr, name);
     }
-    await store.strategy.admit?.(requested, old, ctx);
-    const next = prepareUpdate(store, requested, old, ctx, subresource, applied === true);
+    const next = await prepareUpdate(store, requested, old, ctx, subresource, applied === true);
     if (!next) return { object: old, created: false };
     if (ctx.dryRun) return { object: next, created: false };
     const res = await store.deps.backend.update(key, store.encode(next), kv.modRevision);

@@ -13,7 +13,8 @@ import { parseLabelSelector, SelectorError, type Selector } from '../api/selecto
 import { isStorageError, type Backend, type KeyValue } from '../storage/backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
-import type { GVK, Hooks, ListOptions, ListResult, Obj, Strategy } from './types.ts';
+import type { GVK, Hooks, ListOptions, ListResult, Obj, Strategy, WriteContext } from './types.ts';
+import { runMutating, runValidating, type AdmissionPlugin, type AdmissionRequest, type Operation } from './admission.ts';
 
 /** Converts between the shape a resource is served in and the shape it is stored in. */
 export interface Conversion {
@@ -25,6 +26,8 @@ export interface Conversion {
 export interface StoreDeps {
   backend: Backend;
   hooks: Hooks;
+  /** The admission chain (shared, so plugins can be added after start-up wiring). */
+  admission: AdmissionPlugin[];
   /** Namespace lifecycle admission for namespaced creates. */
   checkNamespace(namespace: string, gr: GroupResource, name: string): Promise<void>;
 }
@@ -141,6 +144,27 @@ export class Store {
     if (!sel.label.empty && !sel.label.matches(obj['metadata']?.labels)) return false;
     if (!sel.field.empty && !sel.field.matches(this.fieldsOf(obj))) return false;
     return true;
+  }
+
+  /** Runs the mutating, then (with `phase: 'validate'`) the validating admission plugins. */
+  async admit(phase: 'mutate' | 'validate', operation: Operation, object: Obj, oldObject: Obj | undefined, subresource: string, ctx: WriteContext): Promise<void> {
+    const plugins = this.deps.admission;
+    if (plugins.length === 0) return;
+    const m = object['metadata'] ?? {};
+    const req: AdmissionRequest = {
+      operation,
+      kind: this.gvk,
+      resource: this.gr,
+      subresource,
+      namespace: this.info.namespaced ? (m.namespace ?? '') : '',
+      name: m.name ?? '',
+      object,
+      oldObject,
+      user: ctx.user,
+      dryRun: ctx.dryRun === true,
+    };
+    if (phase === 'mutate') await runMutating(plugins, req);
+    else await runValidating(plugins, req);
   }
 
   /** Maps storage faults on reads to API errors. */

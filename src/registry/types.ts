@@ -66,8 +66,6 @@ export interface Strategy {
   markDeleting?(obj: Obj): void;
   /** An object with deletionTimestamp set is finished deleting when this holds (default: no finalizers and zero grace). */
   readyToDelete?(obj: Obj): boolean;
-  /** Extra admission on create/update (e.g. namespace checks are generic; this is per kind). */
-  admit?(obj: Obj, old: Obj | undefined, ctx: WriteContext): Promise<void> | void;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic';

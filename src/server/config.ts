@@ -1,6 +1,7 @@
 /** The resolved configuration of `bramble server`. */
 import os from 'node:os';
 import path from 'node:path';
+import type { ControllerConfig } from '../controllers/manager.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -13,6 +14,9 @@ export interface ServerConfig {
   kubeconfigMode: string;
   disableAgent: boolean;
   compactionIntervalMs: number;
+  /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
+  disable: string[];
+  controllers: ControllerConfig;
 }
 
 /** Go-style durations: `5m`, `90s`, `1h30m`, `250ms`. */

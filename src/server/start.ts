@@ -15,6 +15,12 @@ import { ensureServerPKI } from '../cluster/pki/server-pki.ts';
 import { GarbageCollector } from '../controllers/garbage-collector/gc.ts';
 import { NamespaceController } from '../controllers/namespace/namespace.ts';
 import { Registry } from '../registry/registry.ts';
+import { admissionFactories } from '../admission/index.ts';
+import { realClock } from '../client/clock.ts';
+import { InProcessClient } from '../client/in-process.ts';
+import { InformerFactory } from '../client/informer.ts';
+import { controllerFactories } from '../controllers/index.ts';
+import { recorderFactory, runControllers } from '../controllers/manager.ts';
 import { openSqliteBackend } from '../storage/sqlite/sqlite.ts';
 import type { Backend } from '../storage/backend.ts';
 import { logger } from '../util/log.ts';
@@ -25,6 +31,9 @@ import { decodeProtobufBody } from './protobuf.ts';
 import { selfCheck } from './self-check.ts';
 
 const log = logger('server');
+
+/** The identity the in-server controllers act as. */
+const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'], via: 'token' as const };
 
 export interface RunningControlPlane {
   /** The bound address (port 0 resolves to a real port). */
@@ -60,15 +69,18 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   );
 
   const registry = new Registry(backend, createHooks());
+  for (const make of admissionFactories) registry.admission.push(make(registry, cfg.controllers));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
   await step('creating system namespaces', () => registry.bootstrap(systemCtx));
 
+  // The garbage collector and namespace lifecycle work on the registry
+  // itself; the other controllers and the scheduler go through a client.
   const controllers = new AbortController();
   const gc = new GarbageCollector(registry);
   const nsc = new NamespaceController(registry);
-  const running = [gc.run(controllers.signal), nsc.run(controllers.signal)].map((p) =>
-    p.catch((e) => log.error('controller stopped', { err: e })),
-  );
+  const client = new InProcessClient(registry, controllerUser);
+  const guard = (p: Promise<void>) => p.catch((e) => log.error('controller stopped', { err: e }));
+  const running = [guard(gc.run(controllers.signal)), guard(nsc.run(controllers.signal))];
 
   let ready = false;
   const handler = createHandler({
@@ -91,6 +103,16 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     listen({ host: cfg.bindAddress, port: cfg.port, cert: pki.serving.certPem, key: pki.serving.keyPem, clientCA: pki.clientCA.certPem }, handler),
   );
   const port = server.address.port;
+  // Started once the port is known: the `kubernetes` Service's endpoints name it.
+  const controllerConfig = { ...cfg.controllers, apiServerPort: port };
+  running.push(
+    guard(runControllers(
+      { client, informers: new InformerFactory(client), recorder: recorderFactory(client), config: controllerConfig, clock: realClock },
+      controllerFactories,
+      controllers.signal,
+      new Set(cfg.disable),
+    )),
+  );
   ready = true;
 
   // The kubeconfig appears only once the API answers, so scripts can wait for the file.

@@ -1,0 +1,11 @@
+/**
+ * The admission plugins of `bramble server`, in the order they run
+ * (upstream's order where it matters: defaults and tolerations before quota).
+ */
+import type { Registry } from '../registry/registry.ts';
+import type { AdmissionPlugin } from '../registry/admission.ts';
+import type { ControllerConfig } from '../controllers/manager.ts';
+
+export type AdmissionFactory = (registry: Registry, config: ControllerConfig) => AdmissionPlugin;
+
+export const admissionFactories: AdmissionFactory[] = [];

@@ -1,0 +1,7 @@
+/**
+ * The controllers `bramble server` runs, by name (the names `--disable`
+ * takes). Each entry builds one controller on the shared context.
+ */
+import type { ControllerFactory } from './manager.ts';
+
+export const controllerFactories: Record<string, ControllerFactory> = {};
