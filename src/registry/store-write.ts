@@ -181,7 +181,8 @@ async function updateLoop(
     const next = await prepareUpdate(store, requested, old, ctx, subresource, applied === true);
     if (!next) return { object: old, created: false };
     if (ctx.dryRun) return { object: next, created: false };
-    const res = await store.deps.backend.update(key, store.encode(next), kv.modRevision);
+    const deferred = store.strategy.deferrable?.(next, old) === true;
+    const res = await store.deps.backend.update(key, store.encode(next), kv.modRevision, deferred ? { deferred } : undefined);
     if (res.ok) {
       const object = store.fromKV(res.kv);
       const finished = await finishDeletionIfReady(store, namespace, name, object, res.kv.modRevision);

@@ -5,7 +5,7 @@
  * fields a field selector can use, and how deletion proceeds.
  */
 import type { ResourceInfo } from '../api/resources.ts';
-import { clone } from './object-meta.ts';
+import { clone, jsonEqual } from './object-meta.ts';
 import type { Obj, Strategy } from './types.ts';
 
 /** Resources with a status subresource: the main resource cannot change status, and vice versa. */
@@ -84,6 +84,15 @@ const node: Strategy = {
   prepareForUpdate(obj, old, sub) {
     if (sub !== 'status') obj['status'] = clone(old['status']);
   },
+  // A periodic status post that only moves the conditions' heartbeat times.
+  deferrable(next, old) {
+    const strip = (o: Obj) => {
+      const b = withoutBookkeeping(o);
+      const conditions = (b['status']?.conditions ?? []).map(({ lastHeartbeatTime: _t, ...c }: Obj) => c);
+      return { ...b, status: { ...(b['status'] ?? {}), conditions } };
+    };
+    return jsonEqual(strip(next), strip(old));
+  },
   fields: (o) => ({ 'spec.unschedulable': String(o['spec']?.unschedulable === true) }),
 };
 
@@ -107,6 +116,25 @@ const event: Strategy = {
   },
 };
 
+/** `obj` without its version and field-manager bookkeeping, for "only a heartbeat changed" checks. */
+function withoutBookkeeping(obj: Obj): Obj {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj['metadata'] ?? {};
+  return { ...obj, metadata: meta };
+}
+
+/** A node Lease renewal: nothing but spec.renewTime changed. */
+const nodeLease: Strategy = {
+  allowCreateOnUpdate: true,
+  deferrable(next, old) {
+    if (next['metadata']?.namespace !== 'kube-node-lease') return false;
+    const strip = (o: Obj) => {
+      const b = withoutBookkeeping(o);
+      return { ...b, spec: { ...(b['spec'] ?? {}), renewTime: undefined } };
+    };
+    return jsonEqual(strip(next), strip(old));
+  },
+};
+
 /** Strategy for a resource; unknown resources get generic behaviour. */
 export function strategyFor(info: ResourceInfo): Strategy {
   const hasStatus = info.subresources.some((s) => s.name === 'status');
@@ -126,8 +154,9 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case '/secrets':
       return { fields: (o) => ({ type: str(o['type']) }) };
     case '/endpoints':
-    case 'coordination.k8s.io/leases':
       return { allowCreateOnUpdate: true };
+    case 'coordination.k8s.io/leases':
+      return nodeLease;
     case '/persistentvolumes':
     case '/persistentvolumeclaims':
       return statusSplit();

@@ -50,6 +50,12 @@ export interface Hooks {
 export interface Strategy {
   /** Before validation on update; `subresource` is '' for the main resource. */
   prepareForUpdate?(obj: Obj, old: Obj, subresource: string): void;
+  /**
+   * True when an update is only a heartbeat (e.g. a node Lease's renewTime):
+   * storage then applies it at once but writes it to disk later, sparing
+   * flash a write every few seconds per node (see Backend.update).
+   */
+  deferrable?(next: Obj, old: Obj): boolean;
   /** Fields a field selector may name, beyond metadata.name and metadata.namespace. */
   fields?(obj: Obj): Record<string, string>;
   /** PUT on a missing object creates it. */

@@ -98,8 +98,18 @@ export interface Backend {
 
   /** Creates `key` if absent. */
   create(key: string, value: string): Promise<CreateResult>;
-  /** Replaces the value if the key's modRevision equals `expectedRevision`. */
-  update(key: string, value: string, expectedRevision: number): Promise<UpdateResult>;
+  /**
+   * Replaces the value if the key's modRevision equals `expectedRevision`.
+   *
+   * `deferred` (for heartbeats such as node Lease renewals, which would
+   * otherwise write to flash every few seconds): the new value gets its
+   * revision and is visible to reads and live watches at once, but reaches
+   * disk later (periodically, on close, or with the next durable write to the
+   * key). A crash loses it, and the key then reads as its last durable value;
+   * revisions are never reused. Watches replayed from disk do not see
+   * unwritten deferred changes. Backends without the notion write at once.
+   */
+  update(key: string, value: string, expectedRevision: number, opts?: { deferred?: boolean }): Promise<UpdateResult>;
   /** Deletes the key; with `expectedRevision`, only if its modRevision matches. */
   delete(key: string, expectedRevision?: number): Promise<DeleteResult>;
 

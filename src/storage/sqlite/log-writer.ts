@@ -6,11 +6,27 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { readCompactedRevision, readRevision } from './schema.ts';
+import { readCompactedRevision, readReservedRevision, readRevision } from './schema.ts';
 import type { RowState, WriteOp, WriteResult, WriterState } from './writer-protocol.ts';
 
 /** Revisions handled per compaction transaction, so writes queued behind it wait briefly. */
 export const COMPACT_STEP = 5000;
+
+/**
+ * Revisions reserved on disk at a time for deferred writes: one small meta
+ * write per this many deferred updates keeps a crash from ever reusing a
+ * revision that was handed out but not written.
+ */
+export const RESERVE_BLOCK = 100_000;
+
+/** A deferred update: applied and announced, not yet on disk. */
+interface DeferredRow {
+  id: number;
+  createRevision: number;
+  /** The last durable row of the key (what this row replaces on disk). */
+  prevRevision: number;
+  value: string;
+}
 
 interface LatestRow {
   id: number;
@@ -29,12 +45,20 @@ export class LogWriter {
   readonly #deleteSuperseded: StatementSync;
   readonly #deleteTombstones: StatementSync;
   readonly #setCompacted: StatementSync;
+  readonly #setReserved: StatementSync;
+  readonly #deleteRow: StatementSync;
+  /** Deferred updates by key (newest per key). */
+  readonly #deferred = new Map<string, DeferredRow>();
+  /** Undo entries for #deferred during a transaction: [key, previous entry]. */
+  #undo: [string, DeferredRow | undefined][] = [];
+  #reserved: number;
 
   constructor(db: DatabaseSync, groupCommit: boolean) {
     this.#db = db;
     this.#groupCommit = groupCommit;
     this.#revision = readRevision(db);
     this.#compacted = readCompactedRevision(db);
+    this.#reserved = readReservedRevision(db);
     this.#latest = db.prepare('SELECT id, create_revision, deleted, value FROM log WHERE key = ? ORDER BY id DESC LIMIT 1');
     // Ids are given explicitly (always last + 1) so a create can store its own
     // revision as create_revision in the same row; AUTOINCREMENT still records
@@ -45,6 +69,45 @@ export class LogWriter {
     this.#deleteSuperseded = db.prepare('DELETE FROM log WHERE id IN (SELECT prev_revision FROM log WHERE id > ? AND id <= ? AND prev_revision != 0)');
     this.#deleteTombstones = db.prepare('DELETE FROM log WHERE id > ? AND id <= ? AND deleted = 1');
     this.#setCompacted = db.prepare("UPDATE meta SET value = ? WHERE name = 'compacted_revision'");
+    this.#setReserved = db.prepare("UPDATE meta SET value = ? WHERE name = 'reserved_revision'");
+    this.#deleteRow = db.prepare('DELETE FROM log WHERE id = ?');
+  }
+
+  /** How many deferred updates wait to be written. */
+  get deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  /**
+   * Writes every deferred update to disk in one transaction (in revision
+   * order, with their own revisions). A row that lands at or below the
+   * compacted revision also removes the row it supersedes, which compaction
+   * has already walked past. Returns how many rows were written.
+   */
+  flushDeferred(): number {
+    if (this.#deferred.size === 0) return 0;
+    const rows = [...this.#deferred.entries()].sort((a, b) => a[1].id - b[1].id);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const [key, d] of rows) this.#materialize(key, d);
+      this.#db.exec('COMMIT');
+    } catch (e) {
+      this.#rollback();
+      throw e;
+    }
+    this.#deferred.clear();
+    return rows.length;
+  }
+
+  #materialize(key: string, d: DeferredRow): void {
+    this.#insert.run(d.id, key, d.createRevision, d.prevRevision, 0, d.value);
+    if (d.id <= this.#compacted && d.prevRevision !== 0) this.#deleteRow.run(d.prevRevision);
+  }
+
+  #setDeferred(key: string, row: DeferredRow | undefined): void {
+    this.#undo.push([key, this.#deferred.get(key)]);
+    if (row) this.#deferred.set(key, row);
+    else this.#deferred.delete(key);
   }
 
   get state(): WriterState {
@@ -99,6 +162,8 @@ export class LogWriter {
 
   #transact(ops: readonly WriteOp[]): WriteResult[] {
     const start = this.#revision;
+    const reserved = this.#reserved;
+    this.#undo = [];
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const results = ops.map((op) => this.#applyOne(op));
@@ -106,6 +171,12 @@ export class LogWriter {
       return results;
     } catch (e) {
       this.#revision = start;
+      this.#reserved = reserved;
+      for (let i = this.#undo.length - 1; i >= 0; i--) {
+        const [key, prev] = this.#undo[i]!;
+        if (prev) this.#deferred.set(key, prev);
+        else this.#deferred.delete(key);
+      }
       this.#rollback();
       throw e;
     }
@@ -120,9 +191,31 @@ export class LogWriter {
   }
 
   #applyOne(op: WriteOp): WriteResult {
-    const row = this.#latest.get(op.key) as LatestRow | undefined;
-    const live: RowState | undefined =
-      row && row.deleted === 0 ? { revision: row.id, createRevision: row.create_revision, value: row.value ?? '' } : undefined;
+    const deferred = this.#deferred.get(op.key);
+    let live: RowState | undefined;
+    if (deferred) live = { revision: deferred.id, createRevision: deferred.createRevision, value: deferred.value };
+    else {
+      const row = this.#latest.get(op.key) as LatestRow | undefined;
+      live = row && row.deleted === 0 ? { revision: row.id, createRevision: row.create_revision, value: row.value ?? '' } : undefined;
+    }
+    if (op.kind === 'update' && op.deferred) {
+      if (!live || live.revision !== op.expected) return { ok: false, current: live };
+      const revision = ++this.#revision;
+      if (revision > this.#reserved) {
+        this.#reserved = revision + RESERVE_BLOCK;
+        this.#setReserved.run(this.#reserved);
+      }
+      this.#setDeferred(op.key, { id: revision, createRevision: live.createRevision, prevRevision: deferred ? deferred.prevRevision : live.revision, value: op.value });
+      return { ok: true, revision, createRevision: live.createRevision, prev: live };
+    }
+    // A durable write to a key with a deferred update writes that update first,
+    // so this row's prev_revision names a row that exists.
+    const succeeds =
+      op.kind === 'update' ? live?.revision === op.expected : op.kind === 'delete' ? live !== undefined && (op.expected === undefined || live.revision === op.expected) : false;
+    if (deferred && succeeds) {
+      this.#materialize(op.key, deferred);
+      this.#setDeferred(op.key, undefined);
+    }
     switch (op.kind) {
       case 'create': {
         if (live) return { ok: false, current: live };

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ${SCHEMA_VERSION});
 INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted_revision', 0);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('reserved_revision', 0);
 `;
 
 /** How long a connection waits for another's lock before failing (ms). */
@@ -68,10 +69,20 @@ export function openReaderDb(path: string): DatabaseSync {
   return db;
 }
 
-/** The last revision ever assigned: survives compaction deleting the newest rows. */
+/**
+ * The last revision that may have been handed out: the highest row id ever
+ * written (survives compaction deleting the newest rows) or the reservation
+ * made for deferred writes, whichever is higher. Revisions of deferred
+ * writes lost in a crash are therefore never reused.
+ */
 export function readRevision(db: DatabaseSync): number {
   const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined;
-  return row?.seq ?? 0;
+  return Math.max(row?.seq ?? 0, readReservedRevision(db));
+}
+
+export function readReservedRevision(db: DatabaseSync): number {
+  const row = db.prepare("SELECT value FROM meta WHERE name = 'reserved_revision'").get() as { value: number } | undefined;
+  return row?.value ?? 0;
 }
 
 export function readCompactedRevision(db: DatabaseSync): number {

@@ -47,7 +47,12 @@ export interface SqliteBackendOptions {
   writer?: 'thread' | 'inline';
   /** Compaction interval (default 5 minutes); 0 turns the built-in compactor off. */
   compactIntervalMs?: number;
+  /** How often deferred updates are written to disk when there are any (default 10 minutes). */
+  deferredFlushMs?: number;
 }
+
+/** Deferred updates reach disk at least this often (when there are any). */
+export const DEFAULT_DEFERRED_FLUSH_MS = 10 * 60_000;
 
 /** Opens (creating if needed) a SQLite-backed store. Fails with UNAVAILABLE if the file cannot be opened. */
 export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Backend> {
@@ -77,7 +82,7 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Bac
     await host.close();
     throw new StorageError('UNAVAILABLE', `cannot open sqlite database ${opts.path} for reading`, { cause: e });
   }
-  backend = new SqliteBackend(reader, host);
+  backend = new SqliteBackend(reader, host, opts.deferredFlushMs ?? DEFAULT_DEFERRED_FLUSH_MS);
   const interval = opts.compactIntervalMs ?? DEFAULT_COMPACT_INTERVAL_MS;
   if (interval > 0) backend.compactor = startCompactor(backend, { intervalMs: interval, log: log.child('compactor') });
   log.debug('opened', { path: opts.path, revision: host.initial.revision, compacted: host.initial.compactedRevision });
@@ -112,13 +117,36 @@ class SqliteBackend implements Backend {
   /** Set when the writer died: every call fails with it from then on. */
   #failure: StorageError | undefined;
   compactor: Compactor | undefined;
+  /** The newest deferred (not yet written) value of each key that has one; reads prefer it when newer. */
+  readonly #deferred = new Map<string, KeyValue>();
+  /** A deferred update happened since the last flush. */
+  #deferredDirty = false;
+  readonly #flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(reader: LogReader, host: WriterHost) {
+  constructor(reader: LogReader, host: WriterHost, deferredFlushMs: number) {
     this.#reader = reader;
     this.#host = host;
     this.#revision = host.initial.revision;
     this.#compacted = host.initial.compactedRevision;
     this.#broadcaster = new Broadcaster(this.#revision);
+    if (deferredFlushMs > 0) {
+      this.#flushTimer = setInterval(() => void this.flushDeferred().catch((e) => log.warn('writing deferred updates failed', { err: e })), deferredFlushMs);
+      this.#flushTimer.unref();
+    }
+  }
+
+  /** Writes deferred updates now; nothing at all when there are none. */
+  async flushDeferred(): Promise<number> {
+    if (!this.#deferredDirty || this.#closed) return 0;
+    this.#deferredDirty = false;
+    return this.#host.flush();
+  }
+
+  /** The deferred value of a key if it is newer than `kv` and visible at `revision`. */
+  #withDeferred(key: string, kv: KeyValue | undefined, revision: number): KeyValue | undefined {
+    const d = this.#deferred.get(key);
+    if (!d || d.modRevision > revision || (kv && kv.modRevision >= d.modRevision)) return kv;
+    return d;
   }
 
   async currentRevision(): Promise<number> {
@@ -134,14 +162,18 @@ class SqliteBackend implements Backend {
   async get(key: string, opts?: { revision?: number }): Promise<{ revision: number; kv: KeyValue | undefined }> {
     this.#checkOpen();
     const revision = this.#readRevision(opts?.revision);
-    return { revision, kv: this.#reader.get(key, revision) };
+    const kv = this.#reader.get(key, revision);
+    return { revision, kv: this.#deferred.size ? this.#withDeferred(key, kv, revision) : kv };
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<{ revision: number; kvs: KeyValue[]; more: boolean }> {
     this.#checkOpen();
     const revision = this.#readRevision(opts.revision);
     if (opts.limit !== undefined) checkRevision(opts.limit, 'limit');
-    return { revision, ...this.#reader.list(prefix, revision, opts.startKey, opts.limit ?? 0) };
+    const res = this.#reader.list(prefix, revision, opts.startKey, opts.limit ?? 0);
+    // Deferred updates change values, never which keys exist.
+    if (this.#deferred.size) res.kvs = res.kvs.map((kv) => this.#withDeferred(kv.key, kv, revision)!);
+    return { revision, ...res };
   }
 
   async count(prefix: string): Promise<{ revision: number; count: number }> {
@@ -158,11 +190,13 @@ class SqliteBackend implements Backend {
     return { ok: false, current: kvOf(key, r.current!) };
   }
 
-  async update(key: string, value: string, expectedRevision: number): Promise<UpdateResult> {
+  async update(key: string, value: string, expectedRevision: number, opts?: { deferred?: boolean }): Promise<UpdateResult> {
     checkKey(key);
     checkValue(value);
     checkRevision(expectedRevision, 'expectedRevision');
-    const r = await this.#write({ kind: 'update', key, value, expected: expectedRevision });
+    const op: WriteOp = { kind: 'update', key, value, expected: expectedRevision };
+    if (opts?.deferred) op.deferred = true;
+    const r = await this.#write(op);
     if (r.ok) return { ok: true, kv: { key, value, createRevision: r.createRevision, modRevision: r.revision }, prev: kvOf(key, r.prev!) };
     return { ok: false, current: r.current && kvOf(key, r.current) };
   }
@@ -212,6 +246,7 @@ class SqliteBackend implements Backend {
     if (this.#closed) return;
     this.#closed = true;
     this.compactor?.stop();
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
     this.#broadcaster.close(new StorageError('UNAVAILABLE', 'the storage backend was closed'));
     // The reader goes first so the writer's connection is the last one and
     // checkpoints the WAL back into the database file on close.
@@ -229,6 +264,10 @@ class SqliteBackend implements Backend {
       const kv: KeyValue = { key: op.key, value: op.kind === 'delete' ? r.prev!.value : op.value, createRevision: r.createRevision, modRevision: r.revision };
       if (op.kind === 'create') events.push({ type: 'create', kv });
       else events.push({ type: op.kind, kv, prev: kvOf(op.key, r.prev!) });
+      if (op.kind === 'update' && op.deferred) {
+        this.#deferred.set(op.key, kv);
+        this.#deferredDirty = true;
+      } else this.#deferred.delete(op.key);
       if (r.revision > this.#revision) this.#revision = r.revision;
     }
     if (events.length > 0) this.#broadcaster.publish(events, this.#revision);

@@ -23,6 +23,8 @@ export interface WriterHost {
   write(op: WriteOp): Promise<WriteResult>;
   /** Resolves with the compacted revision once history up to `revision` is gone from disk. */
   compact(revision: number): Promise<number>;
+  /** Writes deferred updates to disk (after every write submitted before); resolves with how many. */
+  flush(): Promise<number>;
   /** Commits what was submitted, then closes the database. */
   close(): Promise<void>;
 }
@@ -77,10 +79,15 @@ export function openInlineWriter(config: WriterConfig, hooks: WriterHooks): Writ
       compacting = run.catch(() => undefined);
       return run;
     },
+    async flush() {
+      drain();
+      return writer.flushDeferred();
+    },
     async close() {
       closed = true;
       await compacting;
       drain();
+      writer.flushDeferred();
       writer.close();
     },
   };
@@ -115,6 +122,7 @@ export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks)
   let scheduled = false;
   const inflight: Pending[] = [];
   const compactions = new Map<number, { resolve: (n: number) => void; reject: (e: unknown) => void }>();
+  const flushes = new Map<number, { resolve: (n: number) => void; reject: (e: unknown) => void }>();
   let nextCompaction = 1;
   let broken: StorageError | undefined;
   let closing: Promise<void> | undefined;
@@ -125,7 +133,7 @@ export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks)
   const send = (msg: ToWriter) => worker.postMessage(msg);
   // Keep the process alive only while work is outstanding: an idle backend
   // must not stop a program from exiting, a pending write must.
-  const refWhileBusy = () => (inflight.length > 0 || compactions.size > 0 || closing ? worker.ref() : worker.unref());
+  const refWhileBusy = () => (inflight.length > 0 || compactions.size > 0 || flushes.size > 0 || closing ? worker.ref() : worker.unref());
 
   const flush = () => {
     scheduled = false;
@@ -140,6 +148,8 @@ export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks)
     for (const p of inflight.splice(0)) p.reject(err);
     for (const c of compactions.values()) c.reject(err);
     compactions.clear();
+    for (const f of flushes.values()) f.reject(err);
+    flushes.clear();
     outbox = [];
   };
 
@@ -155,6 +165,10 @@ export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks)
       case 'compact-failed':
         compactions.get(msg.id)?.reject(unavailable(`compaction failed: ${msg.message}`));
         compactions.delete(msg.id);
+        break;
+      case 'flushed':
+        flushes.get(msg.id)?.resolve(msg.rows);
+        flushes.delete(msg.id);
         break;
       case 'fatal':
         failAll(unavailable(`sqlite writer failed: ${msg.message}`));
@@ -194,6 +208,16 @@ export async function openThreadWriter(config: WriterConfig, hooks: WriterHooks)
         const id = nextCompaction++;
         compactions.set(id, { resolve, reject });
         send({ type: 'compact', id, revision });
+        refWhileBusy();
+      });
+    },
+    flush() {
+      if (broken) return Promise.reject(broken);
+      return new Promise<number>((resolve, reject) => {
+        const id = nextCompaction++;
+        flushes.set(id, { resolve, reject });
+        flush();
+        send({ type: 'flush', id });
         refWhileBusy();
       });
     },

@@ -5,7 +5,7 @@
 
 export type WriteOp =
   | { kind: 'create'; key: string; value: string }
-  | { kind: 'update'; key: string; value: string; expected: number }
+  | { kind: 'update'; key: string; value: string; expected: number; deferred?: boolean }
   | { kind: 'delete'; key: string; expected: number | undefined };
 
 /** The newest live row of a key, as the writer read it inside its transaction. */
@@ -38,6 +38,7 @@ export interface WriterState {
 /** Main thread to worker. */
 export type ToWriter =
   | { type: 'write'; ops: WriteOp[] }
+  | { type: 'flush'; id: number }
   | { type: 'compact'; id: number; revision: number }
   | { type: 'close' };
 
@@ -46,6 +47,7 @@ export type FromWriter =
   | ({ type: 'ready' } & WriterState)
   | { type: 'written'; results: WriteResult[] }
   | { type: 'compacted'; id: number; revision: number }
+  | { type: 'flushed'; id: number; rows: number }
   | { type: 'compact-failed'; id: number; message: string }
   | { type: 'fatal'; message: string }
   | { type: 'closed' };

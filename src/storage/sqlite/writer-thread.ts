@@ -53,9 +53,19 @@ function serve(writer: LogWriter): void {
           ),
         );
         break;
+      case 'flush':
+        // Messages arrive in order: writes sent before the flush are in the queue.
+        drain();
+        try {
+          post({ type: 'flushed', id: msg.id, rows: writer.flushDeferred() });
+        } catch (e) {
+          post({ type: 'fatal', message: message(e) });
+        }
+        break;
       case 'close':
         void compacting.then(() => {
           drain();
+          writer.flushDeferred();
           writer.close();
           post({ type: 'closed' });
           port.close();
