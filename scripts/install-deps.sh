@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Installs the OS packages bramble and its tests use (Debian/Ubuntu).
-# Safe to re-run. Needs root (or sudo).
+# Safe to re-run: installs only what is missing. Needs root (or sudo).
+#   ca-certificates, openssl         the server's PKI tests
+#   containerd, runc                 the node agent's container runtime (CRI)
+#   containernetworking-plugins      CNI plugins (/usr/lib/cni on Debian)
+#   busybox-static                   offline test images (scripts/build-test-images.ts)
+#   iptables, iproute2               pod networking and service proxy
 set -euo pipefail
-pkgs=(ca-certificates openssl)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2)
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   echo "installing: ${missing[*]}"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Several engineers share a machine: wait for another apt/dpkg run rather than fail.
+  apt_opts=(-o DPkg::Lock::Timeout=300)
+  $SUDO apt-get "${apt_opts[@]}" update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${apt_opts[@]}" install -y -q --no-install-recommends "${missing[@]}"
 fi
 command -v kubectl >/dev/null || echo "note: kubectl not found on PATH; the end-to-end tests need it (/usr/bin/kubectl)"
