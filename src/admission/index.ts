@@ -5,7 +5,10 @@
 import type { Registry } from '../registry/registry.ts';
 import type { AdmissionPlugin } from '../registry/admission.ts';
 import type { ControllerConfig } from '../controllers/manager.ts';
+import { nodeRestriction } from './node-restriction.ts';
 
 export type AdmissionFactory = (registry: Registry, config: ControllerConfig) => AdmissionPlugin;
 
-export const admissionFactories: AdmissionFactory[] = [];
+export const admissionFactories: AdmissionFactory[] = [
+  () => nodeRestriction(),
+];
