@@ -38,6 +38,8 @@ export interface Attributes {
   name: string;
   /** Set for non-resource requests (discovery, openapi). */
   path?: string;
+  /** `?fieldSelector=` of a list or watch (a node may list one secret by name). */
+  fieldSelector?: string;
 }
 
 export interface Decision {
@@ -46,7 +48,20 @@ export interface Decision {
 }
 
 export interface Authorizer {
-  authorize(user: UserInfo, attrs: Attributes): Decision;
+  authorize(user: UserInfo, attrs: Attributes): Decision | Promise<Decision>;
+}
+
+/** Allows what any of the authorizers allows, asking them in order. */
+export function union(...authorizers: Authorizer[]): Authorizer {
+  return {
+    async authorize(user, attrs) {
+      for (const a of authorizers) {
+        const d = await a.authorize(user, attrs);
+        if (d.allowed) return d;
+      }
+      return { allowed: false };
+    },
+  };
 }
 
 /** The built-in policy: cluster admins (`system:masters`) may do anything. */

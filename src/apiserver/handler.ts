@@ -16,6 +16,7 @@ import {
   type DiscoverySource,
 } from './discovery.ts';
 import { serveHealth, type HealthCheck } from './health.ts';
+import { joinPaths, serveJoin, type JoinService } from './join-routes.ts';
 import type { HttpRequest, HttpResponse, RequestContext, UserInfo } from './http.ts';
 import { parseAccept, wantsAggregatedDiscovery } from './negotiate.ts';
 import { handleResource, notFoundStatus, type ResourceDeps } from './resource-handler.ts';
@@ -39,6 +40,8 @@ export interface HandlerDeps extends ResourceDeps {
   version: string;
   /** host:port clients should use, for APIVersions. */
   serverAddress: string;
+  /** Agents joining with a token; absent: joining is off. */
+  join?: JoinService;
 }
 
 export type Handler = (req: HttpRequest, res: HttpResponse, user: UserInfo | undefined, signal: AbortSignal) => Promise<void>;
@@ -76,17 +79,19 @@ async function route(ctx: RequestContext, deps: HandlerDeps, authorizer: Authori
     if (path.startsWith('/livez')) return serveHealth(ctx, 'livez', deps.health.livez);
     return serveHealth(ctx, 'healthz', deps.health.readyz);
   }
+  if (deps.join && (path === joinPaths.cacerts || path === joinPaths.credentials)) return serveJoin(ctx, deps.join);
   if (ctx.user.via === 'anonymous') throw errors.unauthorized();
 
   const r = parseResourcePath(path, method, ctx.url.searchParams);
   if (r) {
-    const decision = authorizer.authorize(ctx.user, {
+    const decision = await authorizer.authorize(ctx.user, {
       verb: r.verb,
       group: r.group,
       resource: r.resource,
       subresource: r.subresource,
       namespace: r.namespace,
       name: r.name,
+      fieldSelector: ctx.url.searchParams.get('fieldSelector') ?? undefined,
     });
     if (!decision.allowed) {
       throw errors.forbidden({ group: r.group, resource: r.resource }, r.name, forbiddenMessage(ctx.user, { ...r }));
@@ -95,7 +100,7 @@ async function route(ctx: RequestContext, deps: HandlerDeps, authorizer: Authori
   }
 
   const verb = method.toLowerCase();
-  if (!authorizer.authorize(ctx.user, { verb, group: '', resource: '', subresource: '', namespace: '', name: '', path }).allowed) {
+  if (!(await authorizer.authorize(ctx.user, { verb, group: '', resource: '', subresource: '', namespace: '', name: '', path })).allowed) {
     throw errors.forbidden({ group: '', resource: '' }, '', forbiddenMessage(ctx.user, { verb, group: '', resource: '', subresource: '', namespace: '', name: '', path }));
   }
   if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();

@@ -23,6 +23,7 @@ export const spec: CommandSpec = {
     { name: 'tls-san', kind: 'list', arg: 'NAME', default: [], help: 'Extra hostname or IP for the serving certificate (repeatable)' },
     { name: 'write-kubeconfig', kind: 'string', arg: 'FILE', default: defaultKubeconfig, env: 'BRAMBLE_KUBECONFIG_OUTPUT', help: 'Write the admin kubeconfig to this file once the API answers', short: 'o' },
     { name: 'write-kubeconfig-mode', kind: 'string', arg: 'MODE', default: '0600', env: 'BRAMBLE_KUBECONFIG_MODE', help: 'File mode of the written kubeconfig (octal)' },
+    { name: 'token', kind: 'string', arg: 'TOKEN', env: 'BRAMBLE_TOKEN', help: 'Shared secret agents join with (default: generated; see <data-dir>/server/node-token)', short: 't' },
     { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (the agent arrives in a later release)' },
     { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
     { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
@@ -59,6 +60,7 @@ export async function run(values: FlagValues): Promise<number> {
       disableAgent: values['disable-agent'] === true,
       compactionIntervalMs,
       disable: (values['disable'] as string[] | undefined) ?? [],
+      token: (values['token'] as string | undefined) || undefined,
       controllers: {
         serviceCIDR: String(values['service-cidr']),
         clusterCIDR: String(values['cluster-cidr']),

@@ -33,10 +33,10 @@ export class InProcessClient implements Client {
     return this.user.name;
   }
 
-  private store(r: ResourceId, verb: string, namespace: string, name = '', subresource = ''): Store {
+  private async store(r: ResourceId, verb: string, namespace: string, name = '', subresource = ''): Promise<Store> {
     const s = this.registry.store(r.group, r.version, r.resource);
     if (!s) throw errors.notFound({ group: r.group, resource: r.resource }, name);
-    if (this.authorizer && !this.authorizer.authorize(this.user, { verb, group: r.group, resource: r.resource, subresource, namespace, name }).allowed) {
+    if (this.authorizer && !(await this.authorizer.authorize(this.user, { verb, group: r.group, resource: r.resource, subresource, namespace, name })).allowed) {
       throw errors.forbidden({ group: r.group, resource: r.resource }, name, `User "${this.user.name}" cannot ${verb} resource "${r.resource}"`);
     }
     return s;
@@ -47,15 +47,15 @@ export class InProcessClient implements Client {
   }
 
   async get(r: ResourceId, namespace: string, name: string, opts: { resourceVersion?: string } = {}): Promise<Obj> {
-    return this.store(r, 'get', namespace, name).get(namespace, name, opts);
+    return (await this.store(r, 'get', namespace, name)).get(namespace, name, opts);
   }
 
   async list(r: ResourceId, namespace: string, opts: ListOptions = {}): Promise<ListResult> {
-    return this.store(r, 'list', namespace).list(namespace, opts);
+    return (await this.store(r, 'list', namespace)).list(namespace, opts);
   }
 
   async watch(r: ResourceId, namespace: string, opts: WatchOptions & { timeoutSeconds?: number }, signal: AbortSignal): Promise<ClientWatch> {
-    const store = this.store(r, 'watch', namespace);
+    const store = await this.store(r, 'watch', namespace);
     const abort = new AbortController();
     const stop = () => abort.abort();
     signal.addEventListener('abort', stop, { once: true });
@@ -75,28 +75,28 @@ export class InProcessClient implements Client {
   }
 
   async create(r: ResourceId, namespace: string, obj: Obj, opts?: WriteOptions): Promise<Obj> {
-    return create(this.store(r, 'create', namespace), namespace, obj, this.ctx(opts));
+    return create(await this.store(r, 'create', namespace), namespace, obj, this.ctx(opts));
   }
 
   async update(r: ResourceId, namespace: string, obj: Obj, opts: WriteOptions & { subresource?: string } = {}): Promise<Obj> {
     const name = obj['metadata']?.name ?? '';
     const sub = opts.subresource ?? '';
-    const store = this.store(r, 'update', namespace, name, sub);
+    const store = await this.store(r, 'update', namespace, name, sub);
     if (sub === 'scale') return updateScale(store, namespace, name, obj, this.ctx(opts));
     return (await update(store, namespace, name, obj, this.ctx(opts), sub)).object;
   }
 
   async patch(r: ResourceId, namespace: string, name: string, type: PatchType | 'apply', body: unknown, opts: WriteOptions & { subresource?: string } = {}): Promise<Obj> {
     const sub = opts.subresource ?? '';
-    return (await patch(this.store(r, 'patch', namespace, name, sub), namespace, name, type, body, this.ctx(opts), sub)).object;
+    return (await patch(await this.store(r, 'patch', namespace, name, sub), namespace, name, type, body, this.ctx(opts), sub)).object;
   }
 
   async delete(r: ResourceId, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
-    await deleteObject(this.store(r, 'delete', namespace, name), namespace, name, opts, this.ctx({ dryRun: opts.dryRun }));
+    await deleteObject(await this.store(r, 'delete', namespace, name), namespace, name, opts, this.ctx({ dryRun: opts.dryRun }));
   }
 
   async createSubresource(r: ResourceId, namespace: string, name: string, subresource: string, body: Obj): Promise<void> {
-    const store = this.store(r, 'create', namespace, name, subresource);
+    const store = await this.store(r, 'create', namespace, name, subresource);
     if (r.resource === 'pods' && subresource === 'binding') return bindPod(store, namespace, name, body, this.ctx());
     if (r.resource === 'pods' && subresource === 'eviction') return evictPod(this.registry, namespace, name, body, this.ctx());
     throw errors.notFound({ group: r.group, resource: `${r.resource}/${subresource}` }, name);

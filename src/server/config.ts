@@ -14,6 +14,8 @@ export interface ServerConfig {
   kubeconfigMode: string;
   disableAgent: boolean;
   compactionIntervalMs: number;
+  /** Join secret or full K10 token (`--token`); generated on first start when absent. */
+  token?: string;
   /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
   disable: string[];
   controllers: ControllerConfig;

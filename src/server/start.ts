@@ -11,7 +11,11 @@ import { printerFor } from '../api/tables/index.ts';
 import { createHandler } from '../apiserver/handler.ts';
 import { listen, type RunningServer } from '../apiserver/server.ts';
 import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
-import { ensureServerPKI } from '../cluster/pki/server-pki.ts';
+import { caCertHash, ensureServerPKI } from '../cluster/pki/server-pki.ts';
+import { ensureServerToken } from '../cluster/join/token.ts';
+import { issueNodeCredential } from '../cluster/join/credentials.ts';
+import { adminOnly, union } from '../apiserver/auth.ts';
+import { nodeAuthorizer } from '../apiserver/node-authorizer.ts';
 import { GarbageCollector } from '../controllers/garbage-collector/gc.ts';
 import { NamespaceController } from '../controllers/namespace/namespace.ts';
 import { Registry } from '../registry/registry.ts';
@@ -68,6 +72,8 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     ensureServerPKI(cfg.dataDir, { dnsNames: sans.filter((s) => !isIP(s)), ipAddresses: sans.filter(isIP) }),
   );
 
+  const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
+
   const registry = new Registry(backend, createHooks());
   for (const make of admissionFactories) registry.admission.push(make(registry, cfg.controllers));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
@@ -98,6 +104,12 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     },
     version,
     serverAddress: `${cfg.advertiseAddress}:${cfg.port}`,
+    authorizer: union(adminOnly, nodeAuthorizer(registry)),
+    join: {
+      serverCaPem: pki.serverCA.certPem,
+      secret: serverToken.token.secret,
+      issue: (req) => issueNodeCredential({ clientCA: pki.clientCA, serverCaPem: pki.serverCA.certPem, client }, req),
+    },
   });
   const server: RunningServer = await step(`listening on ${cfg.bindAddress}:${cfg.port}`, () =>
     listen({ host: cfg.bindAddress, port: cfg.port, cert: pki.serving.certPem, key: pki.serving.keyPem, clientCA: pki.clientCA.certPem }, handler),
@@ -120,7 +132,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   await step('checking the API answers', () => selfCheck(loopback, port, pki.serverCA.certPem, pki.admin));
   const kubeconfig = renderKubeconfig({ server: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`, caPem: pki.serverCA.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
   await step(`writing kubeconfig ${cfg.kubeconfigPath}`, () => writeKubeconfig(cfg.kubeconfigPath, kubeconfig, cfg.kubeconfigMode));
-  log.info('bramble server is ready', { addr: `${cfg.bindAddress}:${port}`, kubeconfig: cfg.kubeconfigPath, ms: Date.now() - started });
+  log.info('bramble server is ready', { addr: `${cfg.bindAddress}:${port}`, kubeconfig: cfg.kubeconfigPath, nodeToken: serverToken.file, ms: Date.now() - started });
 
   return {
     port,

@@ -1,0 +1,38 @@
+/**
+ * The two endpoints a joining agent uses before it has a credential:
+ * - `GET /cacerts`: the server CA, unauthenticated, so the agent can check
+ *   its hash against the join token before trusting this server;
+ * - `POST /v1-bramble/node-credentials`: with `Authorization: Bearer <join
+ *   secret>`, certifies the agent's own key as `system:node:<name>`.
+ */
+import { errors } from '../api/errors.ts';
+import { checkCredentialRequest, type CredentialRequest, type NodeCredential } from '../cluster/join/credentials.ts';
+import { secretsEqual } from '../cluster/join/token.ts';
+import { parseJSON, readBody } from './body.ts';
+import type { RequestContext } from './http.ts';
+import { writeJSON } from './respond.ts';
+
+export interface JoinService {
+  serverCaPem: string;
+  secret: string;
+  issue(req: CredentialRequest): Promise<NodeCredential>;
+}
+
+export const joinPaths = { cacerts: '/cacerts', credentials: '/v1-bramble/node-credentials' } as const;
+
+export async function serveJoin(ctx: RequestContext, join: JoinService): Promise<void> {
+  const path = ctx.url.pathname;
+  const method = ctx.req.method ?? 'GET';
+  if (path === joinPaths.cacerts) {
+    if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
+    ctx.res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(join.serverCaPem) });
+    ctx.res.end(join.serverCaPem);
+    return;
+  }
+  if (method !== 'POST') throw errors.methodNotAllowed();
+  const auth = String(ctx.req.headers['authorization'] ?? '');
+  const m = /^Bearer (.+)$/.exec(auth);
+  if (!m || !secretsEqual(m[1]!, join.secret)) throw errors.unauthorized('invalid join token');
+  const req = checkCredentialRequest(parseJSON((await readBody(ctx.req, 64 * 1024)).toString('utf8')));
+  writeJSON(ctx.res, 200, await join.issue(req));
+}
