@@ -5,10 +5,13 @@
 import type { Registry } from '../registry/registry.ts';
 import type { AdmissionPlugin } from '../registry/admission.ts';
 import type { ControllerConfig } from '../controllers/manager.ts';
+import { defaultTolerationSeconds } from './default-toleration-seconds.ts';
 import { nodeRestriction } from './node-restriction.ts';
 
 export type AdmissionFactory = (registry: Registry, config: ControllerConfig) => AdmissionPlugin;
 
 export const admissionFactories: AdmissionFactory[] = [
   () => nodeRestriction(),
+  // Before quota, as upstream: quota must see the pod as it will be stored.
+  (_registry, config) => defaultTolerationSeconds(config),
 ];
