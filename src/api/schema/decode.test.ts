@@ -183,3 +183,15 @@ test('pruneUnknownFields keeps nulls and patch directives', () => {
   const plain = pruneUnknownFields(deployment, { spec: { $patch: 'replace' } });
   assert.deepEqual(plain.unknownFields, ['spec.$patch']);
 });
+
+test('undefined properties and map values (in-process callers) are absent, not errors', () => {
+  const type = schema.typeForKind('', 'v1', 'Event')!;
+  const r = decodeObject(
+    type,
+    { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e', labels: { a: undefined, b: 'x' } }, involvedObject: { kind: 'Pod', namespace: undefined, name: 'p' }, reason: 'R' },
+    { group: '', version: 'v1', kind: 'Event' },
+  );
+  assert.deepEqual(r.object['involvedObject'], { kind: 'Pod', name: 'p' });
+  assert.deepEqual((r.object['metadata'] as Record<string, unknown>)['labels'], { b: 'x' });
+  assert.deepEqual(r.unknownFields, []);
+});

@@ -120,7 +120,8 @@ class Decoder {
         this.#unknown.push(join(path, k));
         continue;
       }
-      if (v === null) continue;
+      // JSON null is Go's zero value; a JavaScript undefined (in-process callers) is simply absent.
+      if (v === null || v === undefined) continue;
       const value = this.#value(f.type, v, join(path, k), join(goPath, k), struct);
       if (value !== undefined) out[k] = value;
     }
@@ -151,6 +152,7 @@ class Decoder {
         if (!isObject(v)) return mismatch();
         const out: Record<string, unknown> = {};
         for (const [k, item] of Object.entries(v)) {
+          if (item === undefined) continue;
           out[k] = item === null ? zeroOf(t.values) : this.#value(t.values, item, `${path}.${k}`, goPath, struct);
         }
         return out;
