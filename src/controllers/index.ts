@@ -3,5 +3,8 @@
  * takes). Each entry builds one controller on the shared context.
  */
 import type { ControllerFactory } from './manager.ts';
+import { replicaSetControllerFactory } from './replicaset/controller.ts';
 
-export const controllerFactories: Record<string, ControllerFactory> = {};
+export const controllerFactories: Record<string, ControllerFactory> = {
+  replicaset: replicaSetControllerFactory,
+};

@@ -74,16 +74,22 @@ export class GatedClient implements Client {
   }
 }
 
-/** Refuses pod creations in `namespace` once `limit` pods exist there, worded like ResourceQuota's 403. */
-export function podQuota(countPods: (namespace: string) => Promise<number>, namespace: string, limit: number): AdmissionPlugin {
+/**
+ * Refuses pod creations in `namespace` after `limit` have been admitted,
+ * worded like ResourceQuota's 403. Counting admissions (not listing pods)
+ * keeps concurrent creations from slipping past, as the real quota's
+ * serialised usage updates do.
+ */
+export function podQuota(namespace: string, limit: number): AdmissionPlugin {
+  let used = 0;
   return {
     name: 'TestPodQuota',
-    async validate(req) {
+    validate(req) {
       if (req.operation !== 'CREATE' || req.resource.resource !== 'pods' || req.subresource || req.namespace !== namespace) return;
-      const used = await countPods(namespace);
       if (used >= limit) {
         throw errors.forbidden({ group: '', resource: 'pods' }, req.name, `exceeded quota: pods, requested: pods=1, used: pods=${used}, limited: pods=${limit}`);
       }
+      used++;
     },
   };
 }
