@@ -7,6 +7,7 @@ import type { AdmissionPlugin } from '../registry/admission.ts';
 import type { ControllerConfig } from '../controllers/manager.ts';
 import { defaultTolerationSeconds } from './default-toleration-seconds.ts';
 import { nodeRestriction } from './node-restriction.ts';
+import { serviceIPAdmission } from './service-ip/admission.ts';
 
 export type AdmissionFactory = (registry: Registry, config: ControllerConfig) => AdmissionPlugin;
 
@@ -14,4 +15,7 @@ export const admissionFactories: AdmissionFactory[] = [
   () => nodeRestriction(),
   // Before quota, as upstream: quota must see the pod as it will be stored.
   (_registry, config) => defaultTolerationSeconds(config),
+  // Upstream allocates Service IPs and node ports in storage, after all
+  // mutating admission: so it runs last of the mutating plugins here.
+  serviceIPAdmission,
 ];

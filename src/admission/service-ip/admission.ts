@@ -1,0 +1,57 @@
+/**
+ * The Service IP and port admission plugin: upstream's Service REST storage
+ * allocation (BeginCreate/BeginUpdate) as a mutating admission step, which
+ * runs where upstream's does — after defaulting, before validation — so
+ * validation sees the allocated clusterIP, nodePorts and families.
+ */
+import type { AdmissionPlugin, AdmissionRequest } from '../../registry/admission.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { Obj } from '../../registry/types.ts';
+import type { ControllerConfig } from '../../controllers/manager.ts';
+import { allocateCreate, allocateUpdate } from './allocate.ts';
+import { ServiceAllocator, type AllocatorOptions } from './allocator.ts';
+import { dropTypeDependentFields, initIPFamilies, normalizeClusterIPs, patchAllocatedValues } from './service-fields.ts';
+import { errors } from '../../api/errors.ts';
+
+export const serviceIPPluginName = 'ServiceIPAllocation';
+
+/** Builds the plugin over any source of stored Services (the registry in the server). */
+export function newServiceIPPlugin(opts: AllocatorOptions): AdmissionPlugin & { allocator: ServiceAllocator } {
+  const allocator = new ServiceAllocator(opts);
+  return {
+    name: serviceIPPluginName,
+    allocator,
+    async mutate(req: AdmissionRequest) {
+      if (req.resource.group !== '' || req.resource.resource !== 'services' || req.subresource !== '') return;
+      if (req.operation === 'DELETE') return;
+      const svc = req.object;
+      const spec: Obj = (svc['spec'] ??= {});
+      const oldSpec: Obj | undefined = req.operation === 'UPDATE' ? (req.oldObject?.['spec'] ?? {}) : undefined;
+      if (oldSpec) {
+        patchAllocatedValues(spec, oldSpec);
+        normalizeClusterIPs(spec, oldSpec);
+        dropTypeDependentFields(spec, oldSpec);
+      } else normalizeClusterIPs(spec);
+      const familyErrs = initIPFamilies(spec, oldSpec);
+      if (familyErrs.length) throw errors.invalid('', 'Service', req.name, familyErrs);
+      const owner = { key: `${req.namespace}/${req.name}`, uid: svc['metadata']?.uid ?? '' };
+      await allocator.run(owner, { dryRun: req.dryRun, excludeOwner: req.operation === 'UPDATE' }, (txn) =>
+        oldSpec ? allocateUpdate(svc, req.oldObject!, txn) : allocateCreate(svc, txn),
+      );
+    },
+    validate(req: AdmissionRequest) {
+      if (req.resource.group !== '' || req.resource.resource !== 'services' || req.subresource !== '') return;
+      if (req.operation === 'DELETE' && !req.dryRun && req.oldObject) allocator.forget(`${req.namespace}/${req.name}`, req.oldObject);
+    },
+  };
+}
+
+/** The factory `src/admission/index.ts` lists. */
+export function serviceIPAdmission(registry: Registry, config: ControllerConfig): AdmissionPlugin {
+  const store = registry.storeFor('', 'services');
+  return newServiceIPPlugin({
+    serviceCIDR: config.serviceCIDR,
+    nodePortRange: config.nodePortRange,
+    listServices: async () => (await store.list('')).items,
+  });
+}
