@@ -3,8 +3,10 @@
  * takes). Each entry builds one controller on the shared context.
  */
 import type { ControllerFactory } from './manager.ts';
+import { daemonSetControllerFactory } from './daemonset/controller.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
+  daemonset: daemonSetControllerFactory,
 };
