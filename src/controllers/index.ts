@@ -5,10 +5,16 @@
 import type { ControllerFactory } from './manager.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
+import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
+import { PodGCController } from './podgc/podgc.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
   daemonset: daemonSetControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
+  'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
+  'pod-garbage-collector': (ctx) => new PodGCController(ctx),
 };
