@@ -4,6 +4,7 @@
  */
 import type { ControllerFactory } from './manager.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
+import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
@@ -14,6 +15,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
   daemonset: daemonSetControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
+  endpoints: endpointsControllerFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
