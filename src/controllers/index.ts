@@ -10,10 +10,12 @@ import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
 import { PodGCController } from './podgc/podgc.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
+import { statefulSetControllerFactory } from './statefulset/controller.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
   daemonset: daemonSetControllerFactory,
+  statefulset: statefulSetControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   endpoints: endpointsControllerFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
