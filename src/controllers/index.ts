@@ -9,11 +9,13 @@ import { kubernetesServiceControllerFactory } from './kubernetes-service/kuberne
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
 import { PodGCController } from './podgc/podgc.ts';
+import { deploymentControllerFactory } from './deployment/controller.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 import { statefulSetControllerFactory } from './statefulset/controller.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
+  deployment: deploymentControllerFactory,
   daemonset: daemonSetControllerFactory,
   statefulset: statefulSetControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,

@@ -13,13 +13,14 @@ import type { ApiWatchEvent, Client, ClientWatch, Obj, ResourceId } from '../../
 import { resources } from '../../client/types.ts';
 import type { AdmissionPlugin } from '../../registry/admission.ts';
 
-/** Binds every unscheduled pod to the next of `nodes`, until `signal` aborts. */
+/** Binds every unscheduled pod of the default scheduler to the next of `nodes`, until `signal` aborts. */
 export function startTestBinder(client: Client, nodes: readonly string[], signal: AbortSignal): Promise<void> {
   let next = 0;
   const inf = new InformerFactory(client).informer(resources.pods);
   const bind = (p: Obj) => {
     const m = p['metadata'];
     if (p['spec']?.nodeName || m.deletionTimestamp || !nodes.length) return;
+    if ((p['spec']?.schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
     const node = nodes[next++ % nodes.length]!;
     client
       .createSubresource(resources.pods, m.namespace, m.name, 'binding', {

@@ -9,6 +9,7 @@
  * observing our own creations and deletions means); `reconcile` is
  * level-based over the informer caches.
  */
+import { isApiError } from '../../api/errors.ts';
 import { fromLabelSelector } from '../../api/selectors/label.ts';
 import type { Informer } from '../../client/informer.ts';
 import { keyOf, resources, splitKey, type Obj } from '../../client/types.ts';
@@ -74,9 +75,11 @@ export class ReplicaSetController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     if (signal.aborted) return;
-    await runWorkers(this.queue, this.workers, (key) => this.reconcile(key), (key, err, retry) =>
-      log.warn('sync failed', { key, err: err instanceof Error ? err.message : String(err), retry }),
-    );
+    await runWorkers(this.queue, this.workers, (key) => this.reconcile(key), (key, err, retry) => {
+      // A conflict means the cache was behind our own last write: routine, retried shortly.
+      const level = isApiError(err, 'Conflict') ? 'debug' : 'warn';
+      log[level]('sync failed', { key, err: err instanceof Error ? err.message : String(err), retry });
+    });
   }
 
   /** The ReplicaSet a controller reference points at, if it is in the cache with that uid. */
