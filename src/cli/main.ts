@@ -13,6 +13,8 @@ interface Subcommand {
 
 const commands: Record<string, () => Promise<Subcommand>> = {
   server: async () => await import('./server.ts'),
+  agent: async () => await import('./agent.ts'),
+  sim: async () => await import('./sim.ts'),
 };
 
 import { version } from './version.ts';
@@ -25,6 +27,8 @@ Usage:
 
 Commands:
   server    Run the control plane (API server on an embedded SQLite store)
+  agent     Run a node agent (this release: the fake runtime, a simulated node)
+  sim       Simulate many nodes in one process (scale tests)
   version   Print the version
 
 Run 'bramble <command> --help' for a command's flags.

@@ -56,8 +56,12 @@ export class EventRecorder {
     this.o = { clock: realClock, burst: 25, refillMs: 300_000, aggregateMs: 600_000, ...opts };
   }
 
-  /** Records an event about `obj`. Never throws; failures are logged. */
-  event(obj: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  /**
+   * Records an event about `obj`. Never throws; failures are logged.
+   * `fieldPath` names a part of the object, as the kubelet names a
+   * container (`spec.containers{web}`).
+   */
+  event(obj: Obj, type: 'Normal' | 'Warning', reason: string, message: string, opts: { fieldPath?: string } = {}): void {
     const m = obj['metadata'] ?? {};
     const involved = {
       kind: obj['kind'],
@@ -66,11 +70,12 @@ export class EventRecorder {
       uid: m.uid,
       apiVersion: obj['apiVersion'],
       resourceVersion: m.resourceVersion,
+      fieldPath: opts.fieldPath,
     };
     const now = this.o.clock.now();
     const objKey = `${involved.kind}/${involved.namespace ?? ''}/${involved.name}/${involved.uid ?? ''}`;
     if (!this.allow(objKey, now)) return;
-    const aggKey = `${objKey}|${type}|${reason}|${message}|${this.o.component}|${this.o.host ?? ''}`;
+    const aggKey = `${objKey}|${opts.fieldPath ?? ''}|${type}|${reason}|${message}|${this.o.component}|${this.o.host ?? ''}`;
     const seen = this.recent.get(aggKey);
     const namespace = involved.namespace || 'default';
     if (seen && now - seen.at < this.o.aggregateMs) {

@@ -1,0 +1,282 @@
+/**
+ * The pod sync loop: level-based, one work-queue key per pod
+ * (`namespace/name`), shared by every node an agent process hosts (one node
+ * for `bramble agent`, thousands for `bramble sim`). A pod event or a
+ * runtime container event queues the key; `reconcile` reads the pod from
+ * the informer cache and the runtime's state, and makes them agree:
+ *
+ * - bound, not deleting: sandbox, then init containers in order, then the
+ *   regular containers; restarts per restartPolicy with crash-loop
+ *   back-off; the pod's status is patched only when it differs;
+ * - deletionTimestamp set: Killing, stop, terminal status, then delete with
+ *   gracePeriodSeconds 0 and a uid precondition (upstream kubelet);
+ * - gone from the API: whatever still runs for it is removed.
+ *
+ * The loop talks to the container runtime only through the Runtime seam.
+ */
+import { isApiError } from '../../api/errors.ts';
+import { realClock, type Clock } from '../../client/clock.ts';
+import type { EventRecorder } from '../../client/events.ts';
+import type { Informer } from '../../client/informer.ts';
+import { keyOf, resources, type Client, type Obj } from '../../client/types.ts';
+import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqueue.ts';
+import { logger } from '../../util/log.ts';
+import { runtimeConditionMet, type ContainerStatus, type Runtime, type SandboxStatus } from '../runtime/types.ts';
+import { RestartBackoff } from './backoff.ts';
+import { startContainer, stopContainer } from './containers.ts';
+import { generatePodStatus, statusPatch } from './pod-status.ts';
+
+const log = logger('agent/pods');
+
+/** What the sync loop needs to know about a node it runs pods for. */
+export interface SyncNode {
+  readonly name: string;
+  readonly runtime: Runtime;
+  /** Scheme of container ids (`fake://…`). */
+  readonly runtimeName: string;
+  /** Events with source {component: kubelet, host: <node>}. */
+  readonly recorder: EventRecorder;
+  /** The node's InternalIP: every pod's hostIP. */
+  readonly hostIP: string;
+}
+
+export interface PodSyncOptions {
+  client: Client;
+  /** Pods bound to this process's nodes (extra pods are ignored). */
+  pods: Informer;
+  node(name: string): SyncNode | undefined;
+  clock?: Clock;
+  workers?: number;
+}
+
+const byNodeIndex = 'agent:nodeName';
+
+export class PodSync {
+  private readonly o: Required<PodSyncOptions>;
+  private readonly queue: WorkQueue<string>;
+  private readonly backoff: RestartBackoff;
+  /** Pods this loop has run something for: key → uid and node, so a deleted pod can be cleaned up. */
+  private readonly tracked = new Map<string, { uid: string; node: string }>();
+  /** The last status written per pod, until the informer shows it (so a quick re-sync does not write it twice). */
+  private readonly written = new Map<string, { rv: number; status: Obj }>();
+
+  constructor(opts: PodSyncOptions) {
+    this.o = { clock: realClock, workers: 4, ...opts };
+    this.queue = new WorkQueue({ clock: this.o.clock });
+    this.backoff = new RestartBackoff(this.o.clock);
+    const pods = this.o.pods;
+    pods.addIndex(byNodeIndex, (p) => [p['spec']?.nodeName ?? '']);
+    const mine = (p: Obj) => !!p['spec']?.nodeName && this.o.node(p['spec'].nodeName) !== undefined;
+    pods.addHandler({
+      add: (p) => mine(p) && this.queue.add(keyOf(p)),
+      update: (_o, p) => mine(p) && this.queue.add(keyOf(p)),
+      delete: (p) => (mine(p) || this.tracked.has(keyOf(p))) && this.queue.add(keyOf(p)),
+    });
+  }
+
+  /** Follows a node's runtime: container exits re-sync their pod. Returns the unsubscribe function. */
+  watchRuntime(node: SyncNode): () => void {
+    return node.runtime.onContainerEvent((e) => this.queue.add(`${e.pod.namespace}/${e.pod.name}`));
+  }
+
+  /** Re-syncs every pod bound to the node (its network became ready). */
+  resyncNode(name: string): void {
+    for (const p of this.o.pods.byIndex(byNodeIndex, name)) this.queue.add(keyOf(p));
+  }
+
+  /** Runs the workers until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    await runWorkers(this.queue, this.o.workers, (k) => this.reconcile(k), (key, err, retry) =>
+      log.warn('pod sync failed', { pod: key, err, retry }),
+    );
+  }
+
+  /** Queued keys (progress output). */
+  get pending(): number {
+    return this.queue.len();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const pod = this.o.pods.get(key);
+    const tracked = this.tracked.get(key);
+    if (tracked && (!pod || pod['metadata']?.uid !== tracked.uid)) {
+      // Deleted (or replaced by a new pod of the same name) without us: remove what still runs.
+      const node = this.o.node(tracked.node);
+      if (node) await this.removeSandboxes(node, tracked.uid);
+      this.forget(key, tracked.uid);
+    }
+    if (!pod) return;
+    const node = this.o.node(pod['spec']?.nodeName ?? '');
+    if (!node) return;
+    const uid = pod['metadata'].uid as string;
+    if (pod['metadata'].deletionTimestamp) return this.terminate(key, pod, node);
+    const phase = pod['status']?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished: nothing may run, but its record stays until the pod is deleted.
+      for (const s of await node.runtime.listPodSandboxes({ podUid: uid, state: 'ready' })) await node.runtime.stopPodSandbox(s.id);
+      return;
+    }
+    this.tracked.set(key, { uid, node: node.name });
+    return this.sync(key, pod, node);
+  }
+
+  private async sync(key: string, pod: Obj, node: SyncNode): Promise<ReconcileResult | void> {
+    const rt = node.runtime;
+    const uid = pod['metadata'].uid as string;
+    const sandboxes = await rt.listPodSandboxes({ podUid: uid });
+    let sandbox = newest(sandboxes.filter((s) => s.state === 'ready'));
+    if (!sandbox) {
+      if (pod['spec']?.hostNetwork !== true && !runtimeConditionMet(await rt.status(), 'NetworkReady')) {
+        // Wait for the node's pod CIDR; resyncNode() brings us back. Meanwhile say so in status.
+        await this.writeStatus(key, pod, node, { containers: [] }, false);
+        return;
+      }
+      for (const s of sandboxes) await rt.removePodSandbox(s.id);
+      const id = await rt.runPodSandbox({
+        metadata: { name: pod['metadata'].name, namespace: pod['metadata'].namespace, uid, attempt: sandboxes.length },
+        hostname: pod['spec']?.hostname ?? pod['metadata'].name,
+        labels: pod['metadata'].labels ?? {},
+        annotations: pod['metadata'].annotations ?? {},
+        hostNetwork: pod['spec']?.hostNetwork === true,
+      });
+      sandbox = (await rt.listPodSandboxes({ podUid: uid })).find((s) => s.id === id);
+      if (!sandbox) throw new Error(`sandbox ${id} vanished`);
+    }
+    const waits = new Map<string, string>();
+    let requeueMs: number | undefined;
+    const wait = (name: string, ms: number) => {
+      const delay = this.backoff.currentDelayMs(uid, name) / 1000;
+      waits.set(name, `back-off ${delay}s restarting failed container=${name} pod=${pod['metadata'].name}_${pod['metadata'].namespace}(${uid})`);
+      requeueMs = Math.min(requeueMs ?? ms, ms);
+    };
+    const policy = pod['spec']?.restartPolicy ?? 'Always';
+    let containers = await rt.listContainers({ sandboxId: sandbox.id });
+
+    // Init containers, one at a time, in order; each must exit 0 before the next.
+    let initDone = true;
+    for (const spec of (pod['spec']?.initContainers ?? []) as Obj[]) {
+      const c = latest(containers, spec['name']);
+      if (c?.state === 'exited' && c.exitCode === 0) continue;
+      initDone = false;
+      if (c?.state === 'running') break;
+      if (c?.state === 'exited' && policy === 'Never') break; // the pod has failed
+      if (c?.state === 'exited') {
+        const ms = this.backoff.next(uid, spec['name'], c.startedAt, c.finishedAt);
+        if (ms > 0) {
+          wait(spec['name'], ms);
+          break;
+        }
+      }
+      await this.start(node, pod, sandbox.id, spec, true, c ? c.metadata.attempt + (c.state === 'created' ? 0 : 1) : 0, c);
+      containers = await rt.listContainers({ sandboxId: sandbox.id });
+      const now = latest(containers, spec['name']);
+      if (now?.state === 'exited' && now.exitCode === 0) {
+        initDone = true;
+        continue; // finished already (the fake's init containers do): go on to the next
+      }
+      break;
+    }
+
+    if (initDone) {
+      for (const spec of (pod['spec']?.containers ?? []) as Obj[]) {
+        const c = latest(containers, spec['name']);
+        if (c?.state === 'running') continue;
+        if (c?.state === 'exited') {
+          const restart = policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
+          if (!restart) continue;
+          const ms = this.backoff.next(uid, spec['name'], c.startedAt, c.finishedAt);
+          if (ms > 0) {
+            wait(spec['name'], ms);
+            node.recorder.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec['name']} in pod ${pod['metadata'].name}_${pod['metadata'].namespace}(${uid})`, {
+              fieldPath: `spec.containers{${spec['name']}}`,
+            });
+            continue;
+          }
+        }
+        await this.start(node, pod, sandbox.id, spec, false, c ? c.metadata.attempt + (c.state === 'created' ? 0 : 1) : 0, c);
+      }
+      containers = await rt.listContainers({ sandboxId: sandbox.id });
+    }
+
+    const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits }, false);
+    if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') {
+      // A finished pod's sandbox (and its IP) is released at once, as the kubelet does.
+      await rt.stopPodSandbox(sandbox.id);
+    }
+    return requeueMs !== undefined ? { requeueAfterMs: requeueMs } : undefined;
+  }
+
+  private async start(node: SyncNode, pod: Obj, sandboxId: string, spec: Obj, init: boolean, attempt: number, previous?: ContainerStatus): Promise<void> {
+    if (previous?.state === 'created') {
+      await node.runtime.startContainer(previous.id);
+      return;
+    }
+    await startContainer(node.runtime, node.recorder, { pod, sandboxId, spec, init, attempt });
+  }
+
+  /** Stops everything of a deleted pod, posts its terminal status, then completes the deletion. */
+  private async terminate(key: string, pod: Obj, node: SyncNode): Promise<void> {
+    const m = pod['metadata'];
+    const uid = m.uid as string;
+    const rt = node.runtime;
+    const grace = m.deletionGracePeriodSeconds ?? pod['spec']?.terminationGracePeriodSeconds ?? 30;
+    const sandboxes = await rt.listPodSandboxes({ podUid: uid });
+    const containers = await rt.listContainers({ podUid: uid });
+    for (const c of containers) if (c.state === 'running' || c.state === 'created') await stopContainer(rt, node.recorder, pod, c, grace);
+    for (const s of sandboxes) await rt.stopPodSandbox(s.id);
+    const phase = pod['status']?.phase;
+    if (phase !== 'Succeeded' && phase !== 'Failed' && sandboxes.length > 0) {
+      // Since 1.27 the kubelet posts a terminal phase before it lets a pod go (Jobs count on it).
+      const after = await rt.listContainers({ podUid: uid });
+      await this.writeStatus(key, pod, node, { sandbox: newest(sandboxes), containers: after }, true);
+    }
+    try {
+      await this.o.client.delete(resources.pods, m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid } });
+    } catch (e) {
+      // Gone already, or a new pod took the name: either way this one is finished.
+      if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
+    }
+    for (const s of sandboxes) await rt.removePodSandbox(s.id);
+    this.forget(key, uid);
+  }
+
+  /** Computes the pod's status and patches what differs; returns the computed status. */
+  private async writeStatus(key: string, pod: Obj, node: SyncNode, state: { sandbox?: SandboxStatus; containers: ContainerStatus[]; backoff?: Map<string, string> }, terminal: boolean): Promise<Obj> {
+    const status = generatePodStatus(pod, state, { runtimeName: node.runtimeName, hostIP: node.hostIP, now: this.o.clock.now(), terminal });
+    const rv = Number(pod['metadata'].resourceVersion);
+    const mine = this.written.get(key);
+    // Compare with what we last wrote if the cache has not caught up with it yet.
+    const base = mine && mine.rv > rv ? mine.status : pod['status'];
+    if (mine && mine.rv <= rv) this.written.delete(key);
+    const patch = statusPatch(base, status);
+    if (!patch) return status;
+    try {
+      const updated = await this.o.client.patch(resources.pods, pod['metadata'].namespace, pod['metadata'].name, 'strategic', { metadata: { uid: pod['metadata'].uid }, status: patch }, { subresource: 'status' });
+      this.written.set(key, { rv: Number(updated['metadata']?.resourceVersion), status: updated['status'] ?? {} });
+    } catch (e) {
+      if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
+    }
+    return status;
+  }
+
+  private async removeSandboxes(node: SyncNode, uid: string): Promise<void> {
+    for (const s of await node.runtime.listPodSandboxes({ podUid: uid })) await node.runtime.removePodSandbox(s.id);
+  }
+
+  private forget(key: string, uid: string): void {
+    this.tracked.delete(key);
+    this.written.delete(key);
+    this.backoff.forget(uid);
+  }
+}
+
+function newest(s: SandboxStatus[]): SandboxStatus | undefined {
+  return s.reduce<SandboxStatus | undefined>((a, b) => (!a || b.createdAt > a.createdAt || (b.createdAt === a.createdAt && b.metadata.attempt > a.metadata.attempt) ? b : a), undefined);
+}
+
+function latest(cs: ContainerStatus[], name: string): ContainerStatus | undefined {
+  let best: ContainerStatus | undefined;
+  for (const c of cs) if (c.metadata.name === name && (!best || c.metadata.attempt > best.metadata.attempt)) best = c;
+  return best;
+}
