@@ -4,6 +4,7 @@
  */
 import type { ControllerFactory } from './manager.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
+import { DisruptionController } from './disruption/disruption.ts';
 import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
@@ -23,4 +24,5 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
 };
