@@ -6,6 +6,7 @@ import type { ControllerFactory } from './manager.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
 import { DisruptionController } from './disruption/disruption.ts';
 import { endpointsControllerFactory } from './endpoints/endpoints.ts';
+import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
@@ -21,6 +22,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   statefulset: statefulSetControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   endpoints: endpointsControllerFactory,
+  endpointslice: endpointSliceControllerFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),

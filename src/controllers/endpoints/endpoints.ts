@@ -12,6 +12,7 @@
  *
  * Handlers only enqueue Service keys; `reconcile` reads the caches.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../../api/errors.ts';
 import { byNamespace, type Informer } from '../../client/informer.ts';
 import { inNamespace, namespaceIndex } from '../common/informer-index.ts';
@@ -20,7 +21,7 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.ts';
 import type { EventRecorder } from '../../client/events.ts';
 import { logger } from '../../util/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { isServiceIPSet, serviceSelector } from './pod-endpoints.ts';
+import { isServiceIPSet, serviceSelector, servicesSelecting } from './pod-endpoints.ts';
 import { desiredSubsets, truncateSubsets } from './subsets.ts';
 
 const log = logger('endpoints-controller');
@@ -30,21 +31,12 @@ export const overCapacityAnnotation = 'endpoints.kubernetes.io/over-capacity';
 /** Endpoints that hold a leader-election record are not a Service's; upstream never deletes them. */
 const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Order-insensitive: stored objects need not keep our key order. */
+const same = (a: unknown, b: unknown) => isDeepStrictEqual(a ?? null, b ?? null);
 
 function labelsWithout(labels: Record<string, string> | undefined, key: string): Record<string, string> {
   const { [key]: _drop, ...rest } = labels ?? {};
   return rest;
-}
-
-/** Services in `namespace` that select `pod`. */
-export function servicesSelecting(services: Informer, pod: Obj): string[] {
-  const out: string[] = [];
-  for (const svc of inNamespace(services, pod['metadata']?.namespace ?? '')) {
-    const sel = serviceSelector(svc);
-    if (sel && sel.matches(pod['metadata']?.labels ?? {})) out.push(keyOf(svc));
-  }
-  return out;
 }
 
 export class EndpointsController implements Controller {

@@ -6,7 +6,9 @@
  * hostname is published.
  */
 import { selectorFrom, type Selector } from '../../api/selectors/label.ts';
-import type { Obj } from '../../client/types.ts';
+import type { Informer } from '../../client/informer.ts';
+import { keyOf, type Obj } from '../../client/types.ts';
+import { inNamespace } from '../common/informer-index.ts';
 
 export { isPodReady } from '../common/pods.ts';
 
@@ -73,4 +75,14 @@ export function isServiceIPSet(svc: Obj): boolean {
 export function targetRef(pod: Obj): Obj {
   const m = pod['metadata'];
   return { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid };
+}
+
+/** Services in `namespace` that select `pod`. */
+export function servicesSelecting(services: Informer, pod: Obj): string[] {
+  const out: string[] = [];
+  for (const svc of inNamespace(services, pod['metadata']?.namespace ?? '')) {
+    const sel = serviceSelector(svc);
+    if (sel && sel.matches(pod['metadata']?.labels ?? {})) out.push(keyOf(svc));
+  }
+  return out;
 }

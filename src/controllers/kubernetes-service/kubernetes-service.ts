@@ -16,6 +16,7 @@
  * left out with a warning, as a server bound to 127.0.0.1 has no address
  * pods could use.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../../api/errors.ts';
 import { validateNonSpecialIP } from '../../api/validation/service.ts';
 import { root } from '../../api/field-errors.ts';
@@ -88,7 +89,8 @@ export function desiredSlice(addresses: string[], port: number): Obj {
   };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Order-insensitive: stored objects need not keep our key order. */
+const same = (a: unknown, b: unknown) => isDeepStrictEqual(a ?? null, b ?? null);
 
 export class KubernetesServiceController implements Controller {
   readonly name = 'kubernetes-service';
