@@ -165,3 +165,63 @@ export class PodBuilder {
     return structuredClone(this.o);
   }
 }
+
+/** Registers a Ready node (for tests without an agent). */
+export async function createTestNode(client: Client, name: string): Promise<Obj> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const capacity = { cpu: '4', memory: '8Gi', pods: '110' };
+  return client.create(resources.nodes, '', {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+    status: {
+      capacity,
+      allocatable: capacity,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  });
+}
+
+/**
+ * A minimal kubelet for tests over any Client (in-process or HTTP): pods
+ * bound to `nodes` become Running and Ready after `readyDelayMs`; pods
+ * marked for deletion are removed at once.
+ */
+export function startTestKubelet(client: Client, nodes: readonly string[], signal: AbortSignal, readyDelayMs = 0): Promise<void> {
+  const mine = new Set(nodes);
+  const starting = new Set<string>();
+  const sync = async (pod: Obj) => {
+    const m = pod['metadata'];
+    if (!mine.has(pod['spec']?.nodeName)) return;
+    if (m.deletionTimestamp) {
+      await client.delete(resources.pods, m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
+      return;
+    }
+    if (pod['status']?.phase === 'Running' || starting.has(m.uid)) return;
+    starting.add(m.uid);
+    if (readyDelayMs) await new Promise((r) => setTimeout(r, readyDelayMs));
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    await client.patch(resources.pods, m.namespace, m.name, 'merge', {
+      status: {
+        phase: 'Running',
+        podIP: '10.42.0.10',
+        startTime: now,
+        conditions: [cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
+        containerStatuses: ((pod['spec'].containers ?? []) as Obj[]).map((c) => ({
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        })),
+      },
+    }, { subresource: 'status' });
+  };
+  const inf = new InformerFactory(client).informer(resources.pods);
+  const run = (p: Obj) => void sync(p).catch(() => undefined);
+  inf.addHandler({ add: run, update: (_o, p) => run(p) });
+  return inf.run(signal);
+}
