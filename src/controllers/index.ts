@@ -9,6 +9,7 @@ import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { NodeIpamController } from './nodeipam/nodeipam.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
 import { PodGCController } from './podgc/podgc.ts';
 import { deploymentControllerFactory } from './deployment/controller.ts';
@@ -27,4 +28,5 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
+  nodeipam: (ctx) => new NodeIpamController(ctx),
 };
