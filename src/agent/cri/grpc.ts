@@ -125,6 +125,7 @@ export class GrpcClient {
     this.session = undefined;
     if (!s || s.closed) return Promise.resolve();
     return new Promise((resolve) => {
+      s.ref(); // an unref'd session would let the process exit before it has closed
       s.close(() => resolve());
       // Streams still open would hold close() for ever: reset them.
       setTimeout(() => s.destroy(), 1000).unref();
