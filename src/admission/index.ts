@@ -7,6 +7,7 @@ import type { AdmissionPlugin } from '../registry/admission.ts';
 import type { ControllerConfig } from '../controllers/manager.ts';
 import { defaultTolerationSeconds } from './default-toleration-seconds.ts';
 import { nodeRestriction } from './node-restriction.ts';
+import { resourceQuotaAdmission } from './resource-quota.ts';
 import { serviceIPAdmission } from './service-ip/admission.ts';
 
 export type AdmissionFactory = (registry: Registry, config: ControllerConfig) => AdmissionPlugin;
@@ -18,4 +19,7 @@ export const admissionFactories: AdmissionFactory[] = [
   // Upstream allocates Service IPs and node ports in storage, after all
   // mutating admission: so it runs last of the mutating plugins here.
   serviceIPAdmission,
+  // Validating only, and last, as upstream: it charges the object as every
+  // other plugin has left it.
+  resourceQuotaAdmission,
 ];

@@ -8,6 +8,7 @@ import { DisruptionController } from './disruption/disruption.ts';
 import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
+import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { NodeIpamController } from './nodeipam/nodeipam.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
@@ -24,6 +25,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'kubernetes-service': kubernetesServiceControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
+  resourcequota: resourceQuotaControllerFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
