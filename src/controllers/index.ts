@@ -5,6 +5,7 @@
 import type { ControllerFactory } from './manager.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
 import { DisruptionController } from './disruption/disruption.ts';
+import { jobControllerFactory } from './job/controller.ts';
 import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
@@ -22,6 +23,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   deployment: deploymentControllerFactory,
   daemonset: daemonSetControllerFactory,
   statefulset: statefulSetControllerFactory,
+  job: jobControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
