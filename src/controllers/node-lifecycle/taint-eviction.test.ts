@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resources, type Obj } from '../../client/types.ts';
 import { ReplicaSetController } from '../replicaset/controller.ts';
-import { openNodeTestCluster, startHealthyNodeBinder, type NodeTestCluster } from './testing.ts';
+import { startTestScheduler } from './test-scheduler.ts';
+import { openNodeTestCluster, type NodeTestCluster } from './testing.ts';
 
 const dedicated = { key: 'dedicated', value: 'ci', effect: 'NoExecute' };
 const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
@@ -76,7 +77,7 @@ describe('taint eviction controller', () => {
       extra: { replicaset: (ctx) => new ReplicaSetController(ctx) },
     });
     const stop = new AbortController();
-    const binder = startHealthyNodeBinder(c.client, stop.signal);
+    const binder = startTestScheduler(c.client, stop.signal);
     try {
       await c.addNode('n1');
       await c.addNode('n2');

@@ -4,8 +4,8 @@
  * driven by the test, not by timers), heartbeats, and pods bound to nodes.
  */
 import { FakeClock } from '../../client/clock.ts';
-import { InformerFactory, type Informer } from '../../client/informer.ts';
-import { resources, type Client, type Obj, type ResourceId } from '../../client/types.ts';
+import type { Informer } from '../../client/informer.ts';
+import { resources, type Obj, type ResourceId } from '../../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
 import type { ControllerConfig, ControllerFactory } from '../manager.ts';
 import { timeString } from './conditions.ts';
@@ -128,30 +128,6 @@ export async function openNodeTestCluster(opts: { config?: Partial<ControllerCon
     },
   };
   return t;
-}
-
-/**
- * Stands in for the scheduler: binds each unscheduled pod to a Ready node
- * with no NoSchedule/NoExecute taints, round robin.
- */
-export function startHealthyNodeBinder(client: Client, signal: AbortSignal): Promise<void> {
-  const f = new InformerFactory(client);
-  const pods = f.informer(resources.pods);
-  const nodes = f.informer(resources.nodes);
-  let next = 0;
-  const bind = (p: Obj) => {
-    const m = p['metadata'];
-    if (p['spec']?.nodeName || m.deletionTimestamp) return;
-    const ok = nodes.list().filter((n) => ready(n)?.['status'] === 'True' && !((n['spec']?.taints as Obj[] | undefined) ?? []).some((t) => t['effect'] !== 'PreferNoSchedule'));
-    if (!ok.length) return;
-    const node = ok[next++ % ok.length]!['metadata'].name;
-    client
-      .createSubresource(resources.pods, m.namespace, m.name, 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: m.name, namespace: m.namespace }, target: { kind: 'Node', name: node } })
-      .catch(() => undefined);
-  };
-  pods.addHandler({ add: bind, update: (_o, p) => bind(p) });
-  f.start(signal);
-  return f.stopped();
 }
 
 export const ready = (n: Obj, type = 'Ready'): Obj | undefined => (n['status']?.conditions as Obj[] | undefined)?.find((c) => c['type'] === type);
