@@ -52,7 +52,10 @@ export class Registry {
     if (!kv) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
     const obj = JSON.parse(kv.value);
     if (obj.metadata?.deletionTimestamp || obj.status?.phase === 'Terminating') {
-      throw errors.forbidden(gr, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      const err = errors.forbidden(gr, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      // Controllers recognise this refusal by its cause, as upstream's do.
+      err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }];
+      throw err;
     }
   }
 
