@@ -10,6 +10,7 @@ import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
+import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { NodeIpamController } from './nodeipam/nodeipam.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
@@ -17,6 +18,7 @@ import { PodGCController } from './podgc/podgc.ts';
 import { deploymentControllerFactory } from './deployment/controller.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 import { statefulSetControllerFactory } from './statefulset/controller.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
@@ -28,9 +30,11 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
   resourcequota: resourceQuotaControllerFactory,
+  serviceaccount: serviceAccountControllerFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   nodeipam: (ctx) => new NodeIpamController(ctx),
+  scheduler: (ctx) => new Scheduler(ctx),
 };
