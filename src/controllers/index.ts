@@ -18,6 +18,7 @@ import { PodGCController } from './podgc/podgc.ts';
 import { deploymentControllerFactory } from './deployment/controller.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 import { statefulSetControllerFactory } from './statefulset/controller.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: replicaSetControllerFactory,
@@ -35,4 +36,5 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   nodeipam: (ctx) => new NodeIpamController(ctx),
+  scheduler: (ctx) => new Scheduler(ctx),
 };
