@@ -191,9 +191,11 @@ class Supervisor {
     if (!line) return;
     this.tail.push(line);
     if (this.tail.length > 20) this.tail.shift();
-    // containerd logs logfmt: surface its errors, keep the rest for debugging.
+    // containerd logs logfmt. Its `error` lines include every failed CRI
+    // call (a NotFound the agent expects), so only fatal ones rise above debug;
+    // an unexpected exit is logged with these last lines anyway.
     const level = /\blevel=(\w+)/.exec(line)?.[1];
-    if (level === 'error' || level === 'fatal' || level === 'panic') this.log.warn('containerd', { line });
+    if (level === 'fatal' || level === 'panic') this.log.error('containerd', { line });
     else this.log.debug('containerd', { line });
   }
 
