@@ -141,7 +141,8 @@ describe('pods: binding and eviction', () => {
   it('evicts when no budget forbids it, answers 429 when one does', async () => {
     await api.request('POST', pods, pod('e1', { app: 'guarded' }));
     await api.request('POST', pods, pod('e2', { app: 'free' }));
-    await api.request('PATCH', `${pods}/e1/status`, { status: { phase: 'Running' } }, { 'content-type': 'application/merge-patch+json' });
+    const ready = { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+    await api.request('PATCH', `${pods}/e1/status`, ready, { 'content-type': 'application/merge-patch+json' });
     const pdb = await api.request('POST', '/apis/policy/v1/namespaces/default/poddisruptionbudgets', {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
@@ -165,6 +166,21 @@ describe('pods: binding and eviction', () => {
     assert.equal(ok.status, 201);
     assert.equal(ok.json.status, 'Success');
     assert.equal((await api.request('GET', `${pods}/e2`)).status, 404);
+  });
+
+  it('lets a running but not-Ready pod go without spending budget, and marks evicted pods', async () => {
+    // A guarded pod that is Running but not Ready, under the default IfHealthyBudget policy with a healthy budget.
+    await api.request('POST', pods, { ...pod('e3', { app: 'guarded' }), spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'busybox' }] } });
+    await api.request('PATCH', `${pods}/e3/status`, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } }, { 'content-type': 'application/merge-patch+json' });
+    const ev = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'e3', namespace: 'default' }, deleteOptions: {} };
+    const r = await api.request('POST', `${pods}/e3/eviction`, ev);
+    assert.equal(r.status, 201, r.text);
+    const evicted = (await api.request('GET', `${pods}/e3`)).json;
+    assert.ok(evicted.metadata.deletionTimestamp, 'bound pods are deleted gracefully');
+    const cond = evicted.status.conditions.find((c: any) => c.type === 'DisruptionTarget');
+    assert.deepEqual([cond.status, cond.reason], ['True', 'EvictionByEvictionAPI']);
+    const pdb = (await api.request('GET', '/apis/policy/v1/namespaces/default/poddisruptionbudgets/guard')).json;
+    assert.equal(pdb.status.disruptionsAllowed, 0, 'no budget was spent');
   });
 });
 

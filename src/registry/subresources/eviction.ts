@@ -22,6 +22,23 @@ function covers(pdb: Obj, pod: Obj): boolean {
   }
 }
 
+function isReady(pod: Obj): boolean {
+  return (pod['status']?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Upstream records why a pod goes before deleting it (condition DisruptionTarget, reason EvictionByEvictionAPI). */
+async function markDisruptionTarget(pods: ReturnType<Registry['storeFor']>, namespace: string, name: string, ctx: WriteContext): Promise<void> {
+  await guaranteedUpdate(pods, namespace, name, ctx, (p) => {
+    const st = (p['status'] ??= {});
+    const conds: Obj[] = (st.conditions ??= []);
+    if (conds.some((c) => c.type === 'DisruptionTarget' && c.status === 'True')) return false;
+    const cond = { type: 'DisruptionTarget', status: 'True', lastTransitionTime: nowTime(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
+    const i = conds.findIndex((c) => c.type === 'DisruptionTarget');
+    if (i >= 0) conds[i] = cond;
+    else conds.push(cond);
+  }, 'status');
+}
+
 export async function evictPod(registry: Registry, namespace: string, name: string, eviction: Obj, ctx: WriteContext): Promise<void> {
   const pods = registry.storeFor('', 'pods');
   const pdbs = registry.storeFor('policy', 'poddisruptionbudgets');
@@ -46,24 +63,31 @@ export async function evictPod(registry: Registry, namespace: string, name: stri
           { reason: 'DisruptionBudget', message: `The disruption budget ${pdb['metadata'].name} is still being processed by the server.` },
         ]);
       }
-      const allowed = pdb['status']?.disruptionsAllowed ?? 0;
-      if (allowed <= 0) {
-        throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", undefined, [
-          {
-            reason: 'DisruptionBudget',
-            message: `The disruption budget ${pdb['metadata'].name} needs ${pdb['status']?.desiredHealthy ?? 0} healthy pods and has ${pdb['status']?.currentHealthy ?? 0} currently`,
-          },
-        ]);
-      }
-      if (!ctx.dryRun) {
-        await guaranteedUpdate(pdbs, namespace, pdb['metadata'].name, ctx, (p) => {
-          const st = (p['status'] ??= {});
-          if ((st.disruptionsAllowed ?? 0) <= 0) throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.");
-          st.disruptionsAllowed -= 1;
-          st.disruptedPods = { ...(st.disruptedPods ?? {}), [name]: nowTime() };
-        }, 'status');
+      const st = pdb['status'] ?? {};
+      // A running pod that is not Ready spends no budget when the policy allows:
+      // always (AlwaysAllow), or while the application is healthy (IfHealthyBudget, the default).
+      const policy = pdb['spec']?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
+      const unhealthyFree = !isReady(pod) && (policy === 'AlwaysAllow' || (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0));
+      if (!unhealthyFree) {
+        if ((st.disruptionsAllowed ?? 0) <= 0) {
+          throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", undefined, [
+            {
+              reason: 'DisruptionBudget',
+              message: `The disruption budget ${pdb['metadata'].name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`,
+            },
+          ]);
+        }
+        if (!ctx.dryRun) {
+          await guaranteedUpdate(pdbs, namespace, pdb['metadata'].name, ctx, (p) => {
+            const s2 = (p['status'] ??= {});
+            if ((s2.disruptionsAllowed ?? 0) <= 0) throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.");
+            s2.disruptionsAllowed -= 1;
+            s2.disruptedPods = { ...(s2.disruptedPods ?? {}), [name]: nowTime() };
+          }, 'status');
+        }
       }
     }
   }
+  if (!ctx.dryRun && !pod['metadata'].deletionTimestamp) await markDisruptionTarget(pods, namespace, name, ctx);
   await deleteObject(pods, namespace, name, deleteOptions, ctx);
 }
