@@ -3,6 +3,7 @@
  * takes). Each entry builds one controller on the shared context.
  */
 import type { ControllerFactory } from './manager.ts';
+import { cronJobControllerFactory } from './cronjob/controller.ts';
 import { daemonSetControllerFactory } from './daemonset/controller.ts';
 import { DisruptionController } from './disruption/disruption.ts';
 import { jobControllerFactory } from './job/controller.ts';
@@ -18,6 +19,7 @@ import { PodGCController } from './podgc/podgc.ts';
 import { deploymentControllerFactory } from './deployment/controller.ts';
 import { replicaSetControllerFactory } from './replicaset/controller.ts';
 import { statefulSetControllerFactory } from './statefulset/controller.ts';
+import { ttlAfterFinishedControllerFactory } from './ttl-after-finished/controller.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
@@ -26,6 +28,8 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   daemonset: daemonSetControllerFactory,
   statefulset: statefulSetControllerFactory,
   job: jobControllerFactory,
+  cronjob: cronJobControllerFactory,
+  'ttl-after-finished': ttlAfterFinishedControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
