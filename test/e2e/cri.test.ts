@@ -54,7 +54,11 @@ const sandboxConfig = (logDirectory: string): In<PodSandboxConfig> => ({
   portMappings: [{ protocol: 'TCP', containerPort: 8080, hostPort: 0 }],
   labels: { 'io.kubernetes.pod.name': 'pod1', suite: `cri-${id}` },
   annotations: { 'bramble.io/test': 'yes' },
-  linux: { cgroupParent: `/${cgroupRoot}/pod1`, securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+  linux: {
+    cgroupParent: `/${cgroupRoot}/pod1`,
+    securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
+    sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+  },
 });
 
 /** A cgroup control file of a process, on cgroup v1 (hybrid) or v2. */
@@ -171,6 +175,8 @@ describe('CRI against a supervised containerd', () => {
     const st = await cri!.runtime.status();
     const cond = Object.fromEntries(st.status!.conditions.map((c) => [c.type, c.status]));
     assert.deepEqual(cond, { RuntimeReady: true, NetworkReady: true });
+    // Without a conf_template containerd only records the CIDR; the agent's network code writes CNI configs.
+    await cri!.runtime.updateRuntimeConfig(`${subnet}.0/24`);
   });
 
   it('sees the side-loaded images through the ImageService', async () => {
@@ -225,6 +231,10 @@ describe('CRI against a supervised containerd', () => {
     }
     // CRI log format: RFC 3339 nano timestamp, stream, F(ull)/P(artial), text.
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) stdout F hello$/m);
+    // After a rotation (rename), the runtime writes to a fresh file at the same path.
+    fs.renameSync(st.logPath, st.logPath + '.1');
+    await cri!.runtime.reopenContainerLog(mainId);
+    assert.ok(fs.existsSync(st.logPath));
   });
 
   it('runs commands with ExecSync, inside the pod network and DNS settings', async () => {
@@ -238,6 +248,7 @@ describe('CRI against a supervised containerd', () => {
     assert.match(resolv, /nameserver 10\.96\.0\.10/);
     assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local/);
     assert.equal(Buffer.from((await cri!.runtime.execSync(mainId, ['hostname'], 10)).stdout).toString(), 'pod1\n');
+    assert.equal(Buffer.from((await cri!.runtime.execSync(mainId, ['cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'], 10)).stdout).toString(), '80\n');
     // Serve a file from the pod and fetch it from the namespace containerd's bridge lives in.
     const started = await cri!.runtime.execSync(mainId, ['httpd', '-p', '8080', '-h', '/etc'], 10);
     assert.equal(started.exitCode, 0);
