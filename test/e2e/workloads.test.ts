@@ -139,6 +139,7 @@ spec:
     assert.ok(Date.parse(pods.find((p) => p['metadata'].name === 'db-0')!['metadata'].creationTimestamp) <= Date.parse(pods.find((p) => p['metadata'].name === 'db-1')!['metadata'].creationTimestamp));
     const row = await wideRow('sts', 'db');
     assert.deepEqual([row['READY'], row['CONTAINERS'], row['IMAGES']], ['2/2', 'db', 'postgres:16']);
+    assert.match(await srv.k(['rollout', 'history', 'sts/db']), /statefulset\.apps\/db\s*\nREVISION\s+CHANGE-CAUSE\n1\s+<none>/);
   });
 
   it('a Job runs to completion; kubectl get jobs -o wide reads right', async () => {

@@ -1,29 +1,15 @@
 /**
- * The DaemonSet controller in a test cluster: real registry, informers and
- * test kubelet. Until the scheduler runs here, `bindDaemonPods` binds each
- * pod to the node its affinity names, as the scheduler would.
+ * The DaemonSet controller in a test cluster: real registry, informers,
+ * scheduler (which places each daemon pod by its one-node affinity) and
+ * test kubelet.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InformerFactory } from '../../client/informer.ts';
-import { resources, type Client, type Obj } from '../../client/types.ts';
+import { resources, type Obj } from '../../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
 import { daemonSetControllerFactory } from './controller.ts';
 import { targetNodeName } from './pod-template.ts';
-
-function bindDaemonPods(client: Client, signal: AbortSignal): void {
-  const inf = new InformerFactory(client).informer(resources.pods);
-  const bind = (p: Obj) => {
-    const m = p['metadata'];
-    const node = targetNodeName(p);
-    if (p['spec']?.nodeName || m.deletionTimestamp || !node) return;
-    client
-      .createSubresource(resources.pods, m.namespace, m.name, 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: m.name, namespace: m.namespace, uid: m.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } })
-      .catch(() => undefined);
-  };
-  inf.addHandler({ add: bind, update: (_o, p) => bind(p) });
-  void inf.run(signal);
-}
 
 const daemonSet = (name: string, spec: Obj = {}, strategy: Obj = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } }): Obj => ({
   apiVersion: 'apps/v1',
@@ -38,21 +24,16 @@ const daemonSet = (name: string, spec: Obj = {}, strategy: Obj = { type: 'Rollin
 
 describe('DaemonSet controller', () => {
   let c: TestCluster;
-  const stop = new AbortController();
   const pods = async (app: string) => (await c.client.list(resources.pods, 'default', { labelSelector: `app=${app}` })).items.filter((p) => !p['metadata'].deletionTimestamp);
   const podNodes = async (app: string) => (await pods(app)).map((p) => targetNodeName(p)).sort();
   const ds = (name: string) => c.client.get(resources.daemonsets, 'default', name);
 
   before(async () => {
-    c = await openTestCluster({ controllers: { daemonset: daemonSetControllerFactory } });
+    c = await openTestCluster({ controllers: { daemonset: daemonSetControllerFactory, scheduler: (ctx) => new Scheduler(ctx) } });
     for (const n of ['board-1', 'board-2', 'board-3']) await c.addNode(n);
     c.startKubelet();
-    bindDaemonPods(c.client, stop.signal);
   });
-  after(async () => {
-    stop.abort();
-    await c.close();
-  });
+  after(() => c.close());
 
   it('runs only on labelled boards and follows label changes (seed 002)', async () => {
     await c.client.patch(resources.nodes, '', 'board-2', 'merge', { metadata: { labels: { sensor: 'camera' } } });
@@ -125,6 +106,23 @@ describe('DaemonSet controller', () => {
       },
       20_000,
     );
+  });
+
+  it('keeps revisionHistoryLimit old revisions that no pod uses', async () => {
+    const d = daemonSet('hist');
+    d['spec'].revisionHistoryLimit = 1;
+    await c.client.create(resources.daemonsets, 'default', d);
+    for (const image of ['collector:2', 'collector:3', 'collector:4']) {
+      await c.client.patch(resources.daemonsets, 'default', 'hist', 'merge', { spec: { template: { spec: { containers: [{ name: 'c', image }] } } } });
+      await c.eventually(`all on ${image}`, async () => {
+        const ps = await pods('hist');
+        return ps.length === 3 && ps.every((p) => p['spec'].containers[0].image === image) && (await ds('hist'))['status'].numberAvailable === 3;
+      }, 20_000);
+    }
+    await c.eventually('two revisions left: the current one and one old', async () => {
+      const revs = (await c.client.list(resources.controllerrevisions, 'default', { labelSelector: 'app=hist' })).items;
+      return JSON.stringify(revs.map((r) => r['revision']).sort()) === '[3,4]';
+    });
   });
 
   it('OnDelete replaces a pod only when it is deleted', async () => {

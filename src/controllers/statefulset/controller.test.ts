@@ -1,14 +1,14 @@
 /**
- * The StatefulSet controller in a test cluster (registry, informers, test
- * kubelet). The common test binder stands in for the scheduler until it runs
- * here; tests that need pods to stay unready simply do not start it.
+ * The StatefulSet controller in a test cluster (registry, informers,
+ * scheduler). The test kubelet starts in the first test, after it has
+ * checked that nothing proceeds while web-0 is not ready.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InformerFactory } from '../../client/informer.ts';
 import { resources, type Obj } from '../../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
-import { startTestBinder } from '../common/testing.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
 import { statefulSetControllerFactory } from './controller.ts';
 
 const sts = (name: string, spec: Obj = {}): Obj => ({
@@ -40,9 +40,8 @@ describe('StatefulSet controller', () => {
   };
 
   before(async () => {
-    c = await openTestCluster({ controllers: { statefulset: statefulSetControllerFactory } });
+    c = await openTestCluster({ controllers: { statefulset: statefulSetControllerFactory, scheduler: (ctx) => new Scheduler(ctx) } });
     for (const n of ['n1', 'n2']) await c.addNode(n);
-    c.startKubelet();
     const watcher = new InformerFactory(c.client).informer(resources.pods);
     watcher.addHandler({ delete: (p) => deletions.push(p['metadata'].name) });
     void watcher.run(stop.signal);
@@ -55,10 +54,10 @@ describe('StatefulSet controller', () => {
   it('OrderedReady: creates one pod at a time, each ready before the next', async () => {
     await c.client.create(resources.statefulsets, 'default', sts('web', { volumeClaimTemplates: [claimTemplate] }));
     await c.eventually('web-0 created', async () => (await names('web')) === 'web-0');
-    // Unbound, web-0 never becomes ready, so web-1 must not appear.
+    // With no kubelet yet, web-0 never becomes ready, so web-1 must not appear.
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await names('web'), 'web-0');
-    void startTestBinder(c.client, ['n1', 'n2'], stop.signal);
+    c.startKubelet();
     await c.eventually('three ready pods', ready('web', 3));
     assert.equal(await names('web'), 'web-0,web-1,web-2');
     const [p0, , p2] = await pods('web');
