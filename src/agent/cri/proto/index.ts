@@ -5,7 +5,9 @@
 import { decode, encode } from './codec.ts';
 import { commonSchema } from './messages-common.ts';
 import { containerSchema } from './messages-container.ts';
+import { execSchema } from './messages-exec.ts';
 import { imageSchema } from './messages-image.ts';
+import { linuxSchema } from './messages-linux.ts';
 import { runtimeSchema } from './messages-runtime.ts';
 import { sandboxSchema } from './messages-sandbox.ts';
 import { statsSchema } from './messages-stats.ts';
@@ -13,7 +15,9 @@ import { parseSchema, type Schema } from './schema.ts';
 
 export type * from './messages-common.ts';
 export type * from './messages-container.ts';
+export type * from './messages-exec.ts';
 export type * from './messages-image.ts';
+export type * from './messages-linux.ts';
 export type * from './messages-runtime.ts';
 export type * from './messages-sandbox.ts';
 export type * from './messages-stats.ts';
@@ -23,7 +27,7 @@ let cached: Schema | undefined;
 
 /** The parsed runtime.v1 schema (shared; nobody mutates it). */
 export function criSchema(): Schema {
-  return (cached ??= parseSchema(commonSchema, runtimeSchema, sandboxSchema, containerSchema, imageSchema, statsSchema));
+  return (cached ??= parseSchema(commonSchema, runtimeSchema, sandboxSchema, linuxSchema, containerSchema, execSchema, imageSchema, statsSchema));
 }
 
 /** Encodes a runtime.v1 message by its schema name. */

@@ -1,9 +1,10 @@
 /**
  * Container messages: configuration (image, command, environment, mounts,
- * devices, Linux resources and security context), status and listing,
- * resource updates and exec.
+ * devices; the Linux part is in messages-linux.ts), status and listing,
+ * resource updates.
  */
-import type { ImageSpec, Int64Value, NamespaceOption, SecurityProfile, SELinuxOption } from './messages-common.ts';
+import type { ImageSpec } from './messages-common.ts';
+import type { LinuxContainerConfig, LinuxContainerResources } from './messages-linux.ts';
 import type { PodSandboxConfig } from './messages-sandbox.ts';
 
 export type MountPropagation = 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL';
@@ -21,60 +22,6 @@ export interface Device {
   hostPath: string;
   /** cgroup device permissions: some of `r`, `w`, `m`. */
   permissions: string;
-}
-
-export interface HugepageLimit {
-  pageSize: string;
-  limit: number;
-}
-
-/**
- * cgroup limits. Zero means "not set" for every field (the runtime keeps
- * its default), which is why a memory limit of 0 cannot be requested.
- */
-export interface LinuxContainerResources {
-  /** CFS period in microseconds (100000 usually). */
-  cpuPeriod: number;
-  /** CFS quota in microseconds per period: millicores × period / 1000. */
-  cpuQuota: number;
-  /** Relative weight: millicores × 1024 / 1000, at least 2. */
-  cpuShares: number;
-  memoryLimitInBytes: number;
-  oomScoreAdj: number;
-  cpusetCpus: string;
-  cpusetMems: string;
-  hugepageLimits: HugepageLimit[];
-  /** cgroup v2 key/values written as they are. */
-  unified: Record<string, string>;
-  memorySwapLimitInBytes: number;
-}
-
-export interface Capability {
-  addCapabilities: string[];
-  dropCapabilities: string[];
-}
-
-export interface LinuxContainerSecurityContext {
-  capabilities?: Capability;
-  privileged: boolean;
-  namespaceOptions?: NamespaceOption;
-  selinuxOptions?: SELinuxOption;
-  /** Absent: the image's user. Present with 0: root. */
-  runAsUser?: Int64Value;
-  runAsGroup?: Int64Value;
-  runAsUsername: string;
-  readonlyRootfs: boolean;
-  supplementalGroups: number[];
-  noNewPrivs: boolean;
-  maskedPaths: string[];
-  readonlyPaths: string[];
-  seccomp?: SecurityProfile;
-  apparmor?: SecurityProfile;
-}
-
-export interface LinuxContainerConfig {
-  resources?: LinuxContainerResources;
-  securityContext?: LinuxContainerSecurityContext;
 }
 
 export interface ContainerMetadata {
@@ -172,36 +119,6 @@ export interface UpdateContainerResourcesRequest {
   annotations: Record<string, string>;
 }
 
-export interface ExecSyncRequest {
-  containerId: string;
-  cmd: string[];
-  /** Seconds; 0 waits for ever. */
-  timeout: number;
-}
-
-export interface ExecSyncResponse {
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  exitCode: number;
-}
-
-export interface ExecRequest {
-  containerId: string;
-  cmd: string[];
-  tty: boolean;
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-}
-
-export interface AttachRequest {
-  containerId: string;
-  stdin: boolean;
-  tty: boolean;
-  stdout: boolean;
-  stderr: boolean;
-}
-
 export const containerSchema = `
 enum MountPropagation PROPAGATION_PRIVATE=0 PROPAGATION_HOST_TO_CONTAINER=1 PROPAGATION_BIDIRECTIONAL=2
 Mount
@@ -214,41 +131,6 @@ Device
   containerPath 1 string
   hostPath 2 string
   permissions 3 string
-HugepageLimit
-  pageSize 1 string
-  limit 2 uint64
-LinuxContainerResources
-  cpuPeriod 1 int64
-  cpuQuota 2 int64
-  cpuShares 3 int64
-  memoryLimitInBytes 4 int64
-  oomScoreAdj 5 int64
-  cpusetCpus 6 string
-  cpusetMems 7 string
-  hugepageLimits 8 []HugepageLimit
-  unified 9 {}string
-  memorySwapLimitInBytes 10 int64
-Capability
-  addCapabilities 1 []string
-  dropCapabilities 2 []string
-LinuxContainerSecurityContext
-  capabilities 1 Capability
-  privileged 2 bool
-  namespaceOptions 3 NamespaceOption
-  selinuxOptions 4 SELinuxOption
-  runAsUser 5 Int64Value
-  runAsUsername 6 string
-  readonlyRootfs 7 bool
-  supplementalGroups 8 []int64
-  noNewPrivs 11 bool
-  runAsGroup 12 Int64Value
-  maskedPaths 13 []string
-  readonlyPaths 14 []string
-  seccomp 15 SecurityProfile
-  apparmor 16 SecurityProfile
-LinuxContainerConfig
-  resources 1 LinuxContainerResources
-  securityContext 2 LinuxContainerSecurityContext
 ContainerMetadata
   name 1 string
   attempt 2 uint32
@@ -333,25 +215,4 @@ UpdateContainerResourcesRequest
   containerId 1 string
   linux 2 LinuxContainerResources
   annotations 4 {}string
-ExecSyncRequest
-  containerId 1 string
-  cmd 2 []string
-  timeout 3 int64
-ExecSyncResponse
-  stdout 1 bytes
-  stderr 2 bytes
-  exitCode 3 int32
-ExecRequest
-  containerId 1 string
-  cmd 2 []string
-  tty 3 bool
-  stdin 4 bool
-  stdout 5 bool
-  stderr 6 bool
-AttachRequest
-  containerId 1 string
-  stdin 2 bool
-  tty 3 bool
-  stdout 4 bool
-  stderr 5 bool
 `;

@@ -3,7 +3,8 @@
  * status and listing, and the port-forward streaming request.
  */
 import type { Int64Value, NamespaceOption, SecurityProfile, SELinuxOption } from './messages-common.ts';
-import type { ContainerStatus, LinuxContainerResources } from './messages-container.ts';
+import type { ContainerStatus } from './messages-container.ts';
+import type { LinuxContainerResources } from './messages-linux.ts';
 
 /** The pod a sandbox belongs to (what the runtime labels it with). */
 export interface PodSandboxMetadata {
