@@ -17,11 +17,12 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectCri, isGrpcError } from '../../src/agent/cri/index.ts';
-import { killShims, unmountUnder } from '../../src/agent/containerd/cleanup.ts';
+import { killShims, removeCgroupTree, unmountUnder } from '../../src/agent/containerd/cleanup.ts';
 import { ContainerdError, startContainerd, type ContainerdHandle } from '../../src/agent/containerd/supervisor.ts';
 import { ImageImportError, importImages } from '../../src/agent/images/import.ts';
 import { buildImageLayout, hostPlatform } from '../../src/agent/images/oci-layout.ts';
 import { PAUSE_IMAGE } from '../../src/agent/images/pause.ts';
+import { ensureSandboxImage } from '../../src/agent/images/sandbox-image.ts';
 import { writeTar } from '../../src/agent/images/tar.ts';
 import { setLogSink } from '../../src/util/log.ts';
 
@@ -94,6 +95,7 @@ after(async () => {
     await killShims(h.socketPath);
   }
   for (const s of servers) s.close();
+  removeCgroupTree(`bramble-ctd-${process.pid}`);
   if (dir) {
     unmountUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -215,6 +217,32 @@ describe('registries and pulls', () => {
       await assert.rejects(importImages({ address: h.socketPath, files: [path.join(dir, 'junk.tar')] }), (e: unknown) => e instanceof ImageImportError && e.code === 'IMPORT_FAILED');
       await assert.rejects(importImages({ address: h.socketPath, files: [path.join(dir, 'junk.tar')], ctr: path.join(dir, 'no-ctr') }), (e: unknown) => e instanceof ImageImportError && e.code === 'NOT_FOUND');
     } finally {
+      await h.stop();
+    }
+  });
+
+  it('imports the generated sandbox image when missing and runs a host-network pod on it', async () => {
+    const h = await start('sandbox');
+    const cri = connectCri(h.socketPath);
+    try {
+      assert.equal(await cri.images.imageStatus(PAUSE_IMAGE), undefined);
+      const id = await ensureSandboxImage({ address: h.socketPath, images: cri.images, workDir: path.join(dir, 'sandbox', 'tmp'), snapshotter: h.snapshotter });
+      assert.match(id, /^sha256:/);
+      // Present now: a second call imports nothing (ctr at a dead address would fail).
+      assert.equal(await ensureSandboxImage({ address: path.join(dir, 'no.sock'), images: cri.images, workDir: path.join(dir, 'sandbox', 'tmp') }), id);
+      // Host network needs no CNI; runc refuses a hostname without the pod's own UTS namespace, so none is sent.
+      const sandboxId = await cri.runtime.runPodSandbox({
+        metadata: { name: 'hostnet', namespace: 'kube-system', uid: `hn-${process.pid}` },
+        logDirectory: path.join(dir, 'sandbox', 'logs'),
+        linux: { cgroupParent: `/bramble-ctd-${process.pid}/hostnet`, securityContext: { namespaceOptions: { network: 'NODE' } } },
+      });
+      const st = (await cri.runtime.podSandboxStatus(sandboxId, true)).status!;
+      assert.equal(st.state, 'SANDBOX_READY');
+      assert.equal(st.network!.ip, '');
+      await cri.runtime.stopPodSandbox(sandboxId);
+      await cri.runtime.removePodSandbox(sandboxId);
+    } finally {
+      await cri.close();
       await h.stop();
     }
   });
