@@ -12,6 +12,7 @@ import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
 import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount.ts';
+import { serviceIPRepairFactory } from '../admission/service-ip/repair.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { NodeIpamController } from './nodeipam/nodeipam.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
@@ -35,6 +36,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   endpointslice: endpointSliceControllerFactory,
   resourcequota: resourceQuotaControllerFactory,
   serviceaccount: serviceAccountControllerFactory,
+  'service-ip-repair': serviceIPRepairFactory,
   'node-lifecycle': (ctx) => new NodeLifecycleController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
