@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { resources, type Obj } from '../../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
+import { errors } from '../../api/errors.ts';
 import { daemonSetControllerFactory } from './controller.ts';
 import { targetNodeName } from './pod-template.ts';
 
@@ -123,6 +124,25 @@ describe('DaemonSet controller', () => {
       const revs = (await c.client.list(resources.controllerrevisions, 'default', { labelSelector: 'app=hist' })).items;
       return JSON.stringify(revs.map((r) => r['revision']).sort()) === '[3,4]';
     });
+  });
+
+  it('recovers from refused creations: failed and unattempted ones are not waited for', async () => {
+    let refuse = true;
+    c.registry.admission.push({
+      name: 'TestRefusePods',
+      validate(req) {
+        if (refuse && req.operation === 'CREATE' && req.resource.resource === 'pods' && !req.subresource && req.namespace === 'quota') {
+          throw errors.forbidden({ group: '', resource: 'pods' }, req.name, 'exceeded quota: pods, requested: pods=1, used: pods=0, limited: pods=0');
+        }
+      },
+    });
+    await c.client.create(resources.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quota' } });
+    await c.client.create(resources.daemonsets, 'quota', { ...daemonSet('q'), metadata: { name: 'q', namespace: 'quota' } });
+    await c.eventually('FailedCreate recorded', async () =>
+      (await c.client.list(resources.events, 'quota')).items.some((e) => e['reason'] === 'FailedCreate' && e['involvedObject'].name === 'q'),
+    );
+    refuse = false;
+    await c.eventually('all three pods once the quota allows', async () => (await c.client.list(resources.pods, 'quota')).items.length === 3, 15_000);
   });
 
   it('OnDelete replaces a pod only when it is deleted', async () => {

@@ -285,7 +285,7 @@ export class DaemonSetController implements Controller {
     this.deletions.expectDeletions(key, deletes.map((n) => `${ns}/${n}`));
     const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet');
     let next = 0;
-    const { successes, error } = await slowStartBatch(creates.length, slowStartInitialBatchSize, async () => {
+    const { error } = await slowStartBatch(creates.length, slowStartInitialBatchSize, async () => {
       const node = creates[next++]!;
       try {
         await this.podControl.createPod(daemonPodTemplate(ds, node, hash), ds, ref);
@@ -295,7 +295,7 @@ export class DaemonSetController implements Controller {
       }
     });
     // Creations never attempted after a failing batch are not expected either.
-    for (let i = successes + (error === undefined ? 0 : 1); i < creates.length; i++) this.creations.creationObserved(key);
+    for (let i = next; i < creates.length; i++) this.creations.creationObserved(key);
     const results = await Promise.allSettled(
       deletes.map(async (name) => {
         try {
