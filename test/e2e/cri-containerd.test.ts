@@ -114,6 +114,9 @@ describe('containerd supervision', () => {
 
   it('starts, restarts with backoff when killed, and stops', async () => {
     const h = await start('main', { restartBackoff: { initialMs: 200, maxMs: 400 } });
+    // overlayfs cannot stack its upper directory on another overlay; anything else here takes it.
+    const fstype = execFileSync('findmnt', ['-no', 'FSTYPE', '-T', dir], { encoding: 'utf8' }).trim();
+    assert.equal(h.snapshotter, fstype === 'overlay' ? 'native' : 'overlayfs', `data dir on ${fstype}`);
     const cri = connectCri(h.socketPath);
     try {
       assert.equal((await cri.runtime.version()).runtimeName, 'containerd');
@@ -221,8 +224,10 @@ describe('registries and pulls', () => {
     }
   });
 
-  it('imports the generated sandbox image when missing and runs a host-network pod on it', async () => {
-    const h = await start('sandbox');
+  it('imports the generated sandbox image when missing and runs a host-network pod on it (native snapshotter)', async () => {
+    // The fallback snapshotter, for data directories where overlayfs cannot mount.
+    const h = await start('sandbox', { snapshotter: 'native' });
+    assert.equal(h.snapshotter, 'native');
     const cri = connectCri(h.socketPath);
     try {
       assert.equal(await cri.images.imageStatus(PAUSE_IMAGE), undefined);
