@@ -8,7 +8,7 @@ import type { AdmissionPlugin, AdmissionRequest } from '../../registry/admission
 import type { Registry } from '../../registry/registry.ts';
 import type { Obj } from '../../registry/types.ts';
 import type { ControllerConfig } from '../../controllers/manager.ts';
-import { allocateCreate, allocateUpdate } from './allocate.ts';
+import { allocateCreate, allocateUpdate, updateNeedsAllocation } from './allocate.ts';
 import { ServiceAllocator, type AllocatorOptions } from './allocator.ts';
 import { dropTypeDependentFields, initIPFamilies, normalizeClusterIPs, patchAllocatedValues } from './service-fields.ts';
 import { errors } from '../../api/errors.ts';
@@ -28,12 +28,16 @@ export function newServiceIPPlugin(opts: AllocatorOptions): AdmissionPlugin & { 
       const spec: Obj = (svc['spec'] ??= {});
       const oldSpec: Obj | undefined = req.operation === 'UPDATE' ? (req.oldObject?.['spec'] ?? {}) : undefined;
       if (oldSpec) {
+        // The stored object holds its values: storage protects them now, so
+        // reservations made when they were claimed can end.
+        allocator.forget(`${req.namespace}/${req.name}`, req.oldObject!);
         patchAllocatedValues(spec, oldSpec);
         normalizeClusterIPs(spec, oldSpec);
         dropTypeDependentFields(spec, oldSpec);
       } else normalizeClusterIPs(spec);
       const familyErrs = initIPFamilies(spec, oldSpec);
       if (familyErrs.length) throw errors.invalid('', 'Service', req.name, familyErrs);
+      if (oldSpec && !updateNeedsAllocation(spec, oldSpec)) return;
       const owner = { key: `${req.namespace}/${req.name}`, uid: svc['metadata']?.uid ?? '' };
       await allocator.run(owner, { dryRun: req.dryRun, excludeOwner: req.operation === 'UPDATE' }, (txn) =>
         oldSpec ? allocateUpdate(svc, req.oldObject!, txn) : allocateCreate(svc, txn),

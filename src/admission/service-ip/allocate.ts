@@ -129,6 +129,23 @@ export function allocateCreate(svc: Obj, txn: AllocationTxn): void {
   if (needsHealthCheckPort(spec)) allocHealthCheckPort(spec, txn);
 }
 
+/**
+ * Whether an update asks for anything new (an IP, a node port it did not
+ * hold, a health check port): most updates (labels, selector, ports
+ * without node ports) do not, and skip the allocator altogether.
+ */
+export function updateNeedsAllocation(spec: Obj, oldSpec: Obj): boolean {
+  const hadIP = needsClusterIP(oldSpec) && (oldSpec.clusterIP || (Array.isArray(oldSpec.clusterIPs) && oldSpec.clusterIPs.length));
+  if (needsClusterIP(spec) && !isHeadless(spec) && !hadIP) return true;
+  if (needsNodePorts(spec)) {
+    const old = new Set((Array.isArray(oldSpec.ports) ? oldSpec.ports : []).map((p: Obj) => p?.nodePort).filter(Boolean));
+    for (const p of (Array.isArray(spec.ports) ? spec.ports : []) as Obj[]) {
+      if (p?.nodePort ? !old.has(p.nodePort) : allocatesNodePorts(spec)) return true;
+    }
+  }
+  return !needsHealthCheckPort(oldSpec) && needsHealthCheckPort(spec);
+}
+
 export function allocateUpdate(svc: Obj, old: Obj, txn: AllocationTxn): void {
   const name = svc['metadata']?.name ?? '';
   const spec = svc['spec'];

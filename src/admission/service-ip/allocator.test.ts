@@ -116,3 +116,18 @@ test('concurrent transactions never hand out the same value', async () => {
   assert.equal(new Set(got.map((g) => g[0])).size, 20);
   assert.equal(new Set(got.map((g) => g[1])).size, 20);
 });
+
+test('updateNeedsAllocation: only updates asking for something new reach the allocator', async () => {
+  const { updateNeedsAllocation } = await import('./allocate.ts');
+  const old = { type: 'NodePort', clusterIP: '10.43.0.5', clusterIPs: ['10.43.0.5'], ports: [{ port: 80, nodePort: 30001 }] };
+  const cases: [string, Obj, Obj, boolean][] = [
+    ['labels only (same spec)', old, old, false],
+    ['to ClusterIP', old, { ...old, type: 'ClusterIP', ports: [{ port: 80 }] }, false],
+    ['a new port without a node port', old, { ...old, ports: [{ port: 80, nodePort: 30001 }, { port: 81 }] }, true],
+    ['another requested node port', old, { ...old, ports: [{ port: 80, nodePort: 30002 }] }, true],
+    ['from ExternalName', { type: 'ExternalName' }, { type: 'ClusterIP', ports: [{ port: 80 }] }, true],
+    ['to LoadBalancer/Local', old, { ...old, type: 'LoadBalancer', externalTrafficPolicy: 'Local' }, true],
+    ['headless stays headless', { clusterIP: 'None', clusterIPs: ['None'] }, { clusterIP: 'None', clusterIPs: ['None'] }, false],
+  ];
+  for (const [what, o, n, want] of cases) assert.equal(updateNeedsAllocation(n, o), want, what);
+});

@@ -9,7 +9,7 @@
  * stored Services cannot show is a write still in flight (admitted but not
  * yet committed), so each allocation is also held as a short-lived
  * reservation for its Service; a reservation ends once storage shows the
- * value held by that Service, when a delete of the Service is admitted, or
+ * value held by that Service, when an update or delete of it is admitted, or
  * after `pendingTtlMs` (a write that failed after admission, the case
  * upstream's transaction rollback covers; the same Service may retry with
  * the same values meanwhile).
@@ -197,9 +197,10 @@ export class ServiceAllocator {
 
   /**
    * Drops the owner's reservations of values its stored object holds. Called
-   * when a delete is admitted: until the delete commits, storage protects
-   * those values, and afterwards they are free at once. Values the owner
-   * claimed for a write still in flight stay reserved.
+   * when an update or delete of it is admitted: until that write commits,
+   * storage protects those values, and afterwards they are the new
+   * object's or free at once. Values the owner claimed for a write still in
+   * flight stay reserved.
    */
   forget(ownerKey: string, stored: Obj): void {
     for (const v of heldBy(stored)) if (this.pending.get(v)?.owner.key === ownerKey) this.pending.delete(v);
