@@ -178,6 +178,26 @@ describe('Job controller', () => {
     await c.eventually('Complete', async () => condition(await get('queue'), 'Complete')?.status === 'True');
   });
 
+  it('podFailurePolicy: FailJob ends the Job at once; Ignore does not count', async () => {
+    const policy = {
+      rules: [
+        { action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } },
+        { action: 'Ignore', onExitCodes: { operator: 'In', values: [7] } },
+      ],
+    };
+    await c.client.create(resources.jobs, 'default', job('policy', { backoffLimit: 0, podFailurePolicy: policy }));
+    await c.eventually('one pod', async () => (await pods('policy')).length === 1);
+    const exit = async (p: Obj, code: number) =>
+      c.client.patch(resources.pods, 'default', p['metadata'].name, 'merge', { status: { phase: 'Failed', containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: code, finishedAt: timeString(clock.now()) } } }] } }, { subresource: 'status' });
+    await exit((await pods('policy'))[0]!, 7);
+    clock.advance(11_000);
+    await c.eventually('ignored: replaced, nothing counted, not failed', async () => (await pods('policy')).length === 1 && !condition(await get('policy'), 'Failed'));
+    assert.equal((await get('policy'))['status'].failed ?? 0, 0);
+    await exit((await pods('policy'))[0]!, 42);
+    await c.eventually('Failed by policy', async () => condition(await get('policy'), 'Failed')?.reason === 'PodFailurePolicy');
+    assert.match(condition(await get('policy'), 'Failed').message, /failed with exit code 42 matching FailJob rule at index 0/);
+  });
+
   it('counts a pod deleted while running as failed, and replaces it', async () => {
     await c.client.create(resources.jobs, 'default', job('victim', { backoffLimit: 5 }));
     await c.eventually('one pod', async () => (await pods('victim')).length === 1);

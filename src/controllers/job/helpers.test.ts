@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Obj } from '../../client/types.ts';
 import { finishTime, nextBackoffRecord, remainingBackoff } from './backoff.ts';
 import { ensureCondition, finishedType, finishTimeOf } from './conditions.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { duplicatedIndexPods, firstPendingIndexes, formatIndexes, parseIndexes, totalIndexes, withIndexes } from './indexes.ts';
 
 const t0 = Date.parse('2030-01-01T00:00:00Z');
@@ -78,5 +79,33 @@ describe('conditions', () => {
     ensureCondition(job, 'Failed', 'True', 'DeadlineExceeded', 'x', t0 + 3000);
     assert.equal(finishedType(job), 'Failed');
     assert.equal(finishTimeOf(job), t0 + 3000);
+  });
+});
+
+describe('podFailurePolicy', () => {
+  const failed = (code: number, conditions: Obj[] = [], name = 'main'): Obj => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    status: { phase: 'Failed', conditions, containerStatuses: [{ name, state: { terminated: { exitCode: code } } }] },
+  });
+  const policy = {
+    rules: [
+      { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+      { action: 'Count', onExitCodes: { operator: 'NotIn', values: [1] } },
+    ],
+  };
+  it('takes the first matching rule', () => {
+    const cases: [string, Obj, { fail: boolean; count: boolean; action?: string }][] = [
+      ['exit 42 in main fails the Job', failed(42), { fail: true, count: true, action: 'FailJob' }],
+      ['exit 42 in a sidecar does not', failed(42, [], 'sidecar'), { fail: false, count: true, action: 'Count' }],
+      ['disruption is ignored', failed(1, [{ type: 'DisruptionTarget', status: 'True' }]), { fail: false, count: false, action: 'Ignore' }],
+      ['no rule matches exit 1', failed(1), { fail: false, count: true, action: undefined }],
+      ['exit 0 never matches exit-code rules', failed(0), { fail: false, count: true, action: undefined }],
+    ];
+    for (const [what, pod, want] of cases) {
+      const m = matchPodFailurePolicy(policy, pod);
+      assert.deepEqual({ fail: m.failJobMessage !== undefined, count: m.countFailed, action: m.action }, want, what);
+    }
+    assert.equal(matchPodFailurePolicy(policy, failed(42)).failJobMessage, 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0');
   });
 });

@@ -12,6 +12,7 @@ import { nextBackoffRecord } from './backoff.ts';
 import { ensureCondition, findCondition, newCondition, timeString } from './conditions.ts';
 import { completionIndex, succeededIndexes, totalIndexes } from './indexes.ts';
 import { manageJob } from './manage.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { hasTrackingFinalizer, isIndexed } from './pod-template.ts';
 import { countTerminating, isPodFailed, isSuspended, type JobDeps, type JobSync } from './sync-context.ts';
 import { trackStatusAndRemoveFinalizers } from './tracking.ts';
@@ -67,7 +68,9 @@ export async function syncJob(deps: JobDeps, key: string, job: Obj, pods: Obj[],
   let active = activePods.length;
   const fresh = newFinishedPods(s);
   s.succeeded = (st['succeeded'] ?? 0) + fresh.succeeded.length + s.uncountedSucceeded.size;
-  s.failed = (st['failed'] ?? 0) + fresh.failed.length + s.uncountedFailed.size;
+  const policy: Obj | undefined = job['spec']?.podFailurePolicy ?? undefined;
+  const counted = fresh.failed.filter((p) => matchPodFailurePolicy(policy, p).countFailed);
+  s.failed = (st['failed'] ?? 0) + counted.length + s.uncountedFailed.size;
   const startTimeBefore = st['startTime'];
   if (!st['startTime'] && !isSuspended(job)) st['startTime'] = timeString(now);
   s.newBackoff = nextBackoffRecord(deps.backoff.get(key), fresh.succeeded, fresh.failed);
@@ -80,6 +83,16 @@ export async function syncJob(deps: JobDeps, key: string, job: Obj, pods: Obj[],
   if (!s.finished) {
     const target = findCondition(job, 'FailureTarget');
     if (target?.status === 'True') s.finished = newCondition('Failed', 'True', target.reason ?? '', target.message ?? '', now);
+    else if (policy) {
+      // A FailJob rule ends the Job at once; its message is recorded before any finalizer goes.
+      for (const p of pods) {
+        const msg = isPodFailed(p, job) ? matchPodFailurePolicy(policy, p).failJobMessage : undefined;
+        if (msg !== undefined) {
+          s.finished = newCondition('FailureTarget', 'True', 'PodFailurePolicy', msg, now);
+          break;
+        }
+      }
+    }
   }
   if (!s.finished) {
     const deadlineMs = spec['activeDeadlineSeconds'] !== undefined && spec['activeDeadlineSeconds'] !== null ? spec['activeDeadlineSeconds'] * 1000 : undefined;

@@ -13,6 +13,7 @@ import { resources, type Obj } from '../../client/types.ts';
 import { errorText } from '../common/pod-control.ts';
 import { ensureCondition, findCondition, newCondition } from './conditions.ts';
 import { completionIndex, formatIndexes, hasIndex, totalIndexes, withIndexes } from './indexes.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { hasTrackingFinalizer, isIndexed, trackingFinalizer } from './pod-template.ts';
 import { isPodFailed, type JobDeps, type JobSync } from './sync-context.ts';
 
@@ -98,7 +99,7 @@ export async function trackStatusAndRemoveFinalizers(deps: JobDeps, s: JobSync, 
       }
     } else if (failed || (s.finished && s.finished.type !== 'SuccessCriteriaMet')) {
       // A Job that is failing counts every pod it stops as failed.
-      if (!s.uncountedFailed.has(uid) && (!indexed || (ix >= 0 && ix < completions))) {
+      if (!s.uncountedFailed.has(uid) && (!indexed || (ix >= 0 && ix < completions)) && matchPodFailurePolicy(job['spec']?.podFailurePolicy, pod).countFailed) {
         u.failed.push(uid);
         needsFlush = true;
       }
