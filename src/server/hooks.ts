@@ -33,11 +33,16 @@ function resetFields(gvk: { group: string; version: string; kind: string }, subr
   return [[{ field: 'status' }]];
 }
 
-export function createHooks(): Hooks {
+export interface HookOptions {
+  /** `--service-node-port-range`: validation accepts node ports inside it. */
+  nodePortRange?: readonly [number, number];
+}
+
+export function createHooks(opts: HookOptions = {}): Hooks {
   return {
     defaults: (gvk, obj) => applyDefaults(gvk, obj),
     prepareForCreate: (gvk, obj) => prepareForCreate(gvk, obj),
-    validate: (gvk, obj, old, subresource) => validate(gvk, obj, old, { subresource: subresource || undefined }),
+    validate: (gvk, obj, old, subresource) => validate(gvk, obj, old, { subresource: subresource || undefined, nodePortRange: opts.nodePortRange }),
     decode(gvk, obj) {
       const type = schema.typeForKind(gvk.group, gvk.version, gvk.kind);
       if (!type) return { object: obj, unknownFields: [] };
