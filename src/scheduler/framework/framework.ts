@@ -128,10 +128,20 @@ export class Framework {
     return { status: ok, nodeNames, plugins: narrowing };
   }
 
-  /** The first failing Filter decides the node's status. */
+  /** The Filter plugins not skipped in this cycle, computed once per cycle (Filter runs per node). */
+  private activeFilters(state: CycleState): FilterPlugin[] {
+    if (this.filtersFor !== state) {
+      this.filtersFor = state;
+      this.filters = state.skipFilterPlugins.size ? this.filterPlugins.filter((p) => !state.skipFilterPlugins.has(p.name)) : this.filterPlugins;
+    }
+    return this.filters;
+  }
+  private filtersFor: CycleState | undefined;
+  private filters: FilterPlugin[] = [];
+
+  /** The first failing Filter decides the node's status. Call after runPreFilter for the same state. */
   runFilter(state: CycleState, pod: PodInfo, node: NodeInfo): Status {
-    for (const pl of this.filterPlugins) {
-      if (state.skipFilterPlugins.size && state.skipFilterPlugins.has(pl.name)) continue;
+    for (const pl of this.activeFilters(state)) {
       let s: Status;
       try {
         s = pl.filter(state, pod, node);

@@ -57,3 +57,21 @@ export function message(s: Status): string {
 export function withPlugin(s: Status, plugin: string): Status {
   return s.plugin === plugin ? s : { ...s, plugin };
 }
+
+const shared = new Map<string, Status>();
+
+/**
+ * A frozen rejection shared by every node that fails the same way, so a
+ * Filter that rejects thousands of nodes per cycle allocates nothing.
+ * Carries the plugin name already (withPlugin then returns it as is).
+ */
+export function sharedRejection(code: 'Unschedulable' | 'UnschedulableAndUnresolvable', plugin: string, reasons: readonly string[]): Status {
+  const key = `${code}|${plugin}|${reasons.join('\n')}`;
+  let s = shared.get(key);
+  if (!s) {
+    if (shared.size > 10_000) shared.clear();
+    s = Object.freeze({ code, reasons: Object.freeze([...reasons]), plugin });
+    shared.set(key, s);
+  }
+  return s;
+}

@@ -40,6 +40,17 @@ export class NodeResourcesBalancedAllocation implements ScorePlugin {
   }
 
   score(_s: CycleState, pod: PodInfo, node: NodeInfo): number {
+    if (this.resources === DEFAULT_RESOURCES) {
+      const ac = node.allocatable.milliCPU;
+      const am = node.allocatable.memory;
+      if (ac === 0 || am === 0) {
+        // At most one fraction: no spread to measure.
+        return MAX_NODE_SCORE;
+      }
+      const fc = Math.min(1, (node.requested.milliCPU + pod.requests.milliCPU) / ac);
+      const fm = Math.min(1, (node.requested.memory + pod.requests.memory) / am);
+      return Math.trunc((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
+    }
     const requested: number[] = [];
     const allocatable: number[] = [];
     for (const r of this.resources) {

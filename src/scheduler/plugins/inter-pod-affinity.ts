@@ -20,7 +20,7 @@ import { stateKey, type CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import { MAX_NODE_SCORE } from '../framework/framework.ts';
 import type { EnqueueExtensions, FilterPlugin, Handle, NodeScore, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interfaces.ts';
-import { ok, skip, unresolvable, unschedulable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, skip, unresolvable, type Status } from '../framework/status.ts';
 import { makeTerm, termMatches, type AffinityTerm } from '../util/affinity-term.ts';
 import type { Labels } from '../util/node-affinity.ts';
 
@@ -31,13 +31,20 @@ export const ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity 
 /** Weight of existing pods' required affinity terms when scoring (upstream hardPodAffinityWeight). */
 const HARD_POD_AFFINITY_WEIGHT = 1;
 
+/** Matching pods per topology value, for one term's topology key. */
+interface Domains {
+  topologyKey: string;
+  counts: ReadonlyMap<string, number>;
+}
+
 interface FilterState {
   affinityTerms: readonly AffinityTerm[];
-  affinity?: NodeCounts;
+  /** Per affinity term: pods matching all affinity terms, by domain; undefined without affinity terms. */
+  affinity?: Domains[];
   /** No pod matching all affinity terms is in any domain of their topology keys. */
   affinityEmpty: boolean;
-  anti: { term: AffinityTerm; counts: NodeCounts }[];
-  existing: TermGroup[];
+  anti: Domains[];
+  existing: Domains[];
 }
 
 interface Contribution {
@@ -72,6 +79,17 @@ function domainCount(counts: NodeCounts, topologyKey: string, node: NodeInfo): n
   return v === undefined ? 0 : (counts.byDomain(topologyKey).get(v) ?? 0);
 }
 
+/** Whether any pod is counted in the node's domain (the maps are fixed for the cycle). */
+function occupied(d: Domains, node: NodeInfo): boolean {
+  const v = node.labels[d.topologyKey];
+  return v !== undefined && (d.counts.get(v) ?? 0) > 0;
+}
+
+// Rejections are shared values: Filter runs per node and most nodes of a busy cluster reject.
+const REJECT_AFFINITY = sharedRejection('UnschedulableAndUnresolvable', 'InterPodAffinity', [ERR_REASON_AFFINITY]);
+const REJECT_ANTI = sharedRejection('Unschedulable', 'InterPodAffinity', [ERR_REASON_ANTI_AFFINITY]);
+const REJECT_EXISTING = sharedRejection('Unschedulable', 'InterPodAffinity', [ERR_REASON_EXISTING_ANTI_AFFINITY]);
+
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = 'InterPodAffinity';
   private readonly h: Handle;
@@ -102,14 +120,20 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const existing = this.matchingGroups('requiredAntiAffinity', pod, nsLabels);
     if (existing.length === 0 && pod.requiredAffinityTerms.length === 0 && pod.requiredAntiAffinityTerms.length === 0) return skip;
     const affinityTerms = pod.requiredAffinityTerms.map((t) => this.resolve(t));
-    const s: FilterState = { affinityTerms, affinityEmpty: true, anti: [], existing };
+    const s: FilterState = {
+      affinityTerms,
+      affinityEmpty: true,
+      anti: [],
+      existing: existing.map((g) => ({ topologyKey: g.term.topologyKey, counts: g.counts.byDomain(g.term.topologyKey) })),
+    };
     if (affinityTerms.length) {
-      s.affinity = this.h.cache.matches.counts(allTermsQuery(affinityTerms));
-      s.affinityEmpty = !affinityTerms.some((t) => hasPositive(s.affinity!.byDomain(t.topologyKey)));
+      const counts = this.h.cache.matches.counts(allTermsQuery(affinityTerms));
+      s.affinity = affinityTerms.map((t) => ({ topologyKey: t.topologyKey, counts: counts.byDomain(t.topologyKey) }));
+      s.affinityEmpty = !s.affinity.some((d) => hasPositive(d.counts));
     }
     for (const t of pod.requiredAntiAffinityTerms) {
       const term = this.resolve(t);
-      s.anti.push({ term, counts: this.h.cache.matches.counts(termQuery(term)) });
+      s.anti.push({ topologyKey: term.topologyKey, counts: this.h.cache.matches.counts(termQuery(term)).byDomain(term.topologyKey) });
     }
     state.write(filterKey, s);
     return ok;
@@ -119,17 +143,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const s = state.mustRead(filterKey);
     if (s.affinity) {
       let podsExist = true;
-      for (const t of s.affinityTerms) {
-        if (node.labels[t.topologyKey] === undefined) return unresolvable(ERR_REASON_AFFINITY);
-        if (domainCount(s.affinity, t.topologyKey, node) <= 0) podsExist = false;
+      for (const d of s.affinity) {
+        if (node.labels[d.topologyKey] === undefined) return REJECT_AFFINITY;
+        if (!occupied(d, node)) podsExist = false;
       }
       // The first pod of a group with affinity to itself may go anywhere with the topology labels.
-      if (!podsExist && !(s.affinityEmpty && s.affinityTerms.every((t) => termMatches(t, pod.namespace, pod.labels, undefined)))) {
-        return unresolvable(ERR_REASON_AFFINITY);
-      }
+      if (!podsExist && !(s.affinityEmpty && s.affinityTerms.every((t) => termMatches(t, pod.namespace, pod.labels, undefined)))) return REJECT_AFFINITY;
     }
-    for (const a of s.anti) if (domainCount(a.counts, a.term.topologyKey, node) > 0) return unschedulable(ERR_REASON_ANTI_AFFINITY);
-    for (const g of s.existing) if (domainCount(g.counts, g.term.topologyKey, node) > 0) return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
+    for (const d of s.anti) if (occupied(d, node)) return REJECT_ANTI;
+    for (const d of s.existing) if (occupied(d, node)) return REJECT_EXISTING;
     return ok;
   }
 

@@ -12,7 +12,7 @@ import { stateKey, type CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import { MAX_NODE_SCORE } from '../framework/framework.ts';
 import type { EnqueueExtensions, FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../framework/interfaces.ts';
-import { ok, skip, unresolvable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, skip, unresolvable, type Status } from '../framework/status.ts';
 import { preferredNodeTerms, RequiredNodeAffinity, type PreferredTerm } from '../util/node-affinity.ts';
 import { defaultNormalizeScore } from './normalize.ts';
 
@@ -58,7 +58,7 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
 
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status {
     const required = state.read(preFilterKey) ?? new RequiredNodeAffinity(pod.pod);
-    return required.match(node.name, node.labels) ? ok : unresolvable(ERR_REASON_POD);
+    return required.match(node.name, node.labels) ? ok : sharedRejection('UnschedulableAndUnresolvable', this.name, [ERR_REASON_POD]);
   }
 
   preScore(state: CycleState, pod: PodInfo): Status {

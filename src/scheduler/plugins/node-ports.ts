@@ -8,7 +8,7 @@ import type { PodInfo } from '../cache/pod-info.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import type { EnqueueExtensions, FilterPlugin, PreFilterPlugin } from '../framework/interfaces.ts';
-import { ok, skip, unschedulable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, skip, type Status } from '../framework/status.ts';
 import { podHostPorts } from '../util/host-ports.ts';
 
 export const ERR_REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports";
@@ -22,7 +22,7 @@ export class NodePorts implements PreFilterPlugin, FilterPlugin, EnqueueExtensio
 
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status {
     if (node.usedPorts.size === 0) return ok;
-    for (const p of pod.hostPorts) if (node.usedPorts.conflicts(p)) return unschedulable(ERR_REASON_NODE_PORTS);
+    for (const p of pod.hostPorts) if (node.usedPorts.conflicts(p)) return sharedRejection('Unschedulable', this.name, [ERR_REASON_NODE_PORTS]);
     return ok;
   }
 

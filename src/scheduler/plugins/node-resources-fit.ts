@@ -11,7 +11,7 @@ import type { CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import { MAX_NODE_SCORE } from '../framework/framework.ts';
 import type { EnqueueExtensions, FilterPlugin, ScorePlugin } from '../framework/interfaces.ts';
-import { ok, unschedulable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, type Status } from '../framework/status.ts';
 import { nodeAllocatable } from '../util/resources.ts';
 import { allocatableAndRequested, DEFAULT_RESOURCES, podRequestFor, type ResourceSpec } from './resource-allocation.ts';
 
@@ -53,6 +53,23 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo, ignored: Rea
   return out;
 }
 
+/** The same verdict as `insufficientResources(...).length === 0`, without building reasons (the hot path). */
+export function fits(pod: PodInfo, node: NodeInfo, ignored: ReadonlySet<string>): boolean {
+  if (node.pods.size + 1 > node.allowedPods) return false;
+  const r = pod.requests;
+  const a = node.allocatable;
+  const u = node.requested;
+  if (r.milliCPU > 0 && r.milliCPU > a.milliCPU - u.milliCPU) return false;
+  if (r.memory > 0 && r.memory > a.memory - u.memory) return false;
+  if (r.ephemeralStorage > 0 && r.ephemeralStorage > a.ephemeralStorage - u.ephemeralStorage) return false;
+  if (r.scalar) {
+    for (const [name, q] of r.scalar) {
+      if (q !== 0 && !ignored.has(name) && q > (a.scalar?.get(name) ?? 0) - (u.scalar?.get(name) ?? 0)) return false;
+    }
+  }
+  return true;
+}
+
 /** Whether the pod would fit the node if it were empty (for queueing hints). */
 function fitsEmpty(pod: PodInfo, node: Obj): boolean {
   const n = new NodeInfo(node['metadata']?.name ?? '');
@@ -89,12 +106,29 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin, EnqueueExten
   }
 
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status {
+    if (fits(pod, node, this.ignored)) return ok;
     const missing = insufficientResources(pod, node, this.ignored);
     if (missing.length === 0) return ok;
-    return unschedulable(...missing.map((m) => m.reason));
+    return sharedRejection('Unschedulable', this.name, missing.map((m) => m.reason));
   }
 
   score(_s: CycleState, pod: PodInfo, node: NodeInfo): number {
+    if (this.resources === DEFAULT_RESOURCES) {
+      // cpu and memory, weight 1 each, with the scoring defaults for missing requests.
+      const ac = node.allocatable.milliCPU;
+      const am = node.allocatable.memory;
+      let sum = 0;
+      let n = 0;
+      if (ac !== 0) {
+        sum += leastRequestedScore(node.nonZeroCPU + pod.nonZeroCPU, ac);
+        n++;
+      }
+      if (am !== 0) {
+        sum += leastRequestedScore(node.nonZeroMemory + pod.nonZeroMemory, am);
+        n++;
+      }
+      return n === 0 ? 0 : Math.trunc(sum / n);
+    }
     let score = 0;
     let weights = 0;
     for (const r of this.resources) {

@@ -9,7 +9,7 @@ import type { PodInfo } from '../cache/pod-info.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import type { EnqueueExtensions, FilterPlugin } from '../framework/interfaces.ts';
-import { ok, unresolvable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, type Status } from '../framework/status.ts';
 import { TAINT_NODE_UNSCHEDULABLE, tolerationsTolerateTaint, type Toleration } from '../util/taints.ts';
 
 export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
@@ -25,7 +25,7 @@ export class NodeUnschedulable implements FilterPlugin, EnqueueExtensions {
 
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status {
     if (!node.unschedulable || toleratesCordon(pod.tolerations)) return ok;
-    return unresolvable(ERR_REASON_UNSCHEDULABLE);
+    return sharedRejection('UnschedulableAndUnresolvable', this.name, [ERR_REASON_UNSCHEDULABLE]);
   }
 
   eventsToRegister(): ClusterEventWithHint[] {

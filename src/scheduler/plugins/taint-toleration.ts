@@ -9,7 +9,7 @@ import { stateKey, type CycleState } from '../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../framework/events.ts';
 import { MAX_NODE_SCORE } from '../framework/framework.ts';
 import type { EnqueueExtensions, FilterPlugin, NodeScore, PreScorePlugin, ScorePlugin } from '../framework/interfaces.ts';
-import { ok, unresolvable, type Status } from '../framework/status.ts';
+import { ok, sharedRejection, type Status } from '../framework/status.ts';
 import { doNotScheduleTaints, findUntoleratedTaint, taintsOf, tolerationsTolerateTaint, type Toleration } from '../util/taints.ts';
 import { defaultNormalizeScore } from './normalize.ts';
 
@@ -25,7 +25,7 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status {
     if (node.taints.length === 0) return ok;
     const t = findUntoleratedTaint(node.taints, pod.tolerations, doNotScheduleTaints);
-    return t ? unresolvable(untoleratedTaintReason(t.key, t.value)) : ok;
+    return t ? sharedRejection('UnschedulableAndUnresolvable', this.name, [untoleratedTaintReason(t.key, t.value)]) : ok;
   }
 
   preScore(state: CycleState, pod: PodInfo): Status {

@@ -17,7 +17,7 @@ import { stateKey, type CycleState } from '../../framework/cycle-state.ts';
 import { Action, type ClusterEventWithHint } from '../../framework/events.ts';
 import { MAX_NODE_SCORE } from '../../framework/framework.ts';
 import type { EnqueueExtensions, FilterPlugin, Handle, NodeScore, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.ts';
-import { errorStatus, ok, skip, unresolvable, unschedulable, type Status } from '../../framework/status.ts';
+import { errorStatus, ok, sharedRejection, skip, type Status } from '../../framework/status.ts';
 import { RequiredNodeAffinity } from '../../util/node-affinity.ts';
 import { doNotScheduleTaints, findUntoleratedTaint } from '../../util/taints.ts';
 import { constraintsFor, nodeHasAllKeys, SYSTEM_DEFAULT_CONSTRAINTS, type Constraint, type RawConstraint } from './constraints.ts';
@@ -100,10 +100,10 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
       const v = node.labels[c.topologyKey];
-      if (v === undefined) return unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+      if (v === undefined) return sharedRejection('UnschedulableAndUnresolvable', this.name, [ERR_REASON_NODE_LABEL_NOT_MATCH]);
       const self = c.selector.matches(pod.labels as Record<string, string>) ? 1 : 0;
       const skew = (s.domains[i]!.get(v) ?? 0) + self - s.minMatch[i]!;
-      if (skew > c.maxSkew) return unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+      if (skew > c.maxSkew) return sharedRejection('Unschedulable', this.name, [ERR_REASON_CONSTRAINTS_NOT_MATCH]);
     }
     return ok;
   }
