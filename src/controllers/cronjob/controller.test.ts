@@ -32,8 +32,14 @@ describe('CronJob controller', () => {
   const jobs = async (cj: string) =>
     (await c.client.list(resources.jobs, 'default')).items.filter((j) => j['metadata'].ownerReferences?.[0]?.name === cj && !j['metadata'].deletionTimestamp).sort((a, b) => (a['metadata'].name < b['metadata'].name ? -1 : 1));
   const events = async (name: string) => (await c.client.list(resources.events, 'default')).items.filter((e) => e['involvedObject'].name === name).map((e) => e['reason']);
-  /** Moves the fake clock to just after the next minute boundary. */
-  const nextMinute = () => clock.advance(60_000 - (clock.now() % 60_000) + 1_000);
+  /**
+   * Moves the fake clock to just after the next minute boundary, and past
+   * the real time too: creation times come from the real clock.
+   */
+  const nextMinute = () => {
+    const base = Math.max(clock.now(), Date.now());
+    clock.advance(base - (base % 60_000) + 61_000 - clock.now());
+  };
   const finishJob = async (job: Obj, type: 'Complete' | 'Failed') => {
     const t = timeString(clock.now());
     const status: Obj = { startTime: t, conditions: [{ type, status: 'True', lastProbeTime: t, lastTransitionTime: t }] };
@@ -89,7 +95,7 @@ describe('CronJob controller', () => {
     });
     await c.eventually('Forbid skipped', async () => (await events('solo')).includes('JobAlreadyActive'));
     assert.equal((await jobs('solo')).length, 1);
-    assert.ok((await events('swap')).includes('SuccessfulDelete'));
+    await c.eventually('Replace recorded the deletion', async () => (await events('swap')).includes('SuccessfulDelete'));
     for (const n of ['solo', 'swap']) await c.client.patch(resources.cronjobs, 'default', n, 'merge', { spec: { suspend: true } });
   });
 

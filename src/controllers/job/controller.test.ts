@@ -136,8 +136,10 @@ describe('Job controller', () => {
     await c.client.patch(resources.jobs, 'default', 'later', 'merge', { spec: { suspend: true } });
     await c.eventually('suspended again, pods stopped', async () => condition(await get('later'), 'Suspended')?.status === 'True' && (await pods('later', true)).length === 0);
     assert.equal((await get('later'))['status'].failed ?? 0, 0, 'pods stopped by suspension are not failures');
-    const r = await events('later');
-    assert.ok(r.includes('Suspended') && r.includes('Resumed'));
+    await c.eventually('Suspended and Resumed events', async () => {
+      const r = await events('later');
+      return r.includes('Suspended') && r.includes('Resumed');
+    });
   });
 
   it('Indexed: one pod per index with its index, replaced on failure, completedIndexes', async () => {
