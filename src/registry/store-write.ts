@@ -64,6 +64,16 @@ function specOf(obj: Obj): Obj {
   return rest;
 }
 
+/** Go omits empty lists and maps of metadata (omitempty); so do we, so `finalizers: []` is not stored. */
+function dropEmptyMeta(obj: Obj): void {
+  const m = obj['metadata'];
+  if (!m) return;
+  for (const k of ['finalizers', 'ownerReferences', 'labels', 'annotations']) {
+    const v = m[k];
+    if ((Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[k];
+  }
+}
+
 /** The namespace from the URL wins; a different one in the body is a 400, as upstream. */
 function placeInNamespace(store: Store, obj: Obj, namespace: string): void {
   const m = meta(obj);
@@ -89,6 +99,7 @@ async function createDecoded(store: Store, namespace: string, obj: Obj, ctx: Wri
   if (store.info.namespaced) await store.deps.checkNamespace(namespace, store.gr, m.name ?? '');
   await store.admit('mutate', 'CREATE', obj, undefined, '', ctx);
   store.deps.hooks.prepareForCreate(store.gvk, obj);
+  dropEmptyMeta(obj);
   validateOrThrow(store, obj, undefined, '');
   await store.admit('validate', 'CREATE', obj, undefined, '', ctx);
   if (!applied) store.deps.hooks.updateManagedFields({ live: undefined, updated: obj, manager: managerOf(ctx), gvk: store.gvk, subresource: '', time: nowTime() });
@@ -133,6 +144,7 @@ async function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteC
   }
   await store.admit('mutate', 'UPDATE', next, old, subresource, ctx);
   store.strategy.prepareForUpdate?.(next, old, subresource);
+  dropEmptyMeta(next);
   if (store.info.generation && subresource !== 'status' && !jsonEqual(specOf(next), specOf(old))) {
     meta(next).generation = (om.generation ?? 0) + 1;
   }

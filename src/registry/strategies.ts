@@ -135,6 +135,20 @@ const nodeLease: Strategy = {
   },
 };
 
+const templateGeneration = 'deprecated.daemonset.template.generation';
+
+/** DaemonSets count template changes in an annotation, as upstream's registry does for apps/v1. */
+const daemonSet: Strategy = {
+  prepareForUpdate(obj, old, sub) {
+    statusSplit().prepareForUpdate!(obj, old, sub);
+    if (sub !== '') return;
+    const prev = Number(old['metadata']?.annotations?.[templateGeneration] ?? '0') || 0;
+    const next = jsonEqual(obj['spec']?.template, old['spec']?.template) ? prev : prev + 1;
+    const m = obj['metadata'];
+    if (next > 0) m.annotations = { ...(m.annotations ?? {}), [templateGeneration]: String(next) };
+  },
+};
+
 /** Strategy for a resource; unknown resources get generic behaviour. */
 export function strategyFor(info: ResourceInfo): Strategy {
   const hasStatus = info.subresources.some((s) => s.name === 'status');
@@ -160,6 +174,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case '/persistentvolumes':
     case '/persistentvolumeclaims':
       return statusSplit();
+    case 'apps/daemonsets':
+      return daemonSet;
     case 'apps/replicasets':
       return { ...statusSplit(), fields: (o) => ({ 'status.replicas': String(o['status']?.replicas ?? 0) }) };
     case 'batch/jobs':

@@ -396,3 +396,29 @@ describe('request formats and validation modes', () => {
     assert.equal(r.json.items[0].data, undefined);
   });
 });
+
+describe('upstream bookkeeping', () => {
+  it('drops empty metadata lists and maps, as Go omits them', async () => {
+    await api.request('POST', cms, cm('empties', {}, { finalizers: ['example.com/a'], labels: {} }));
+    const r = await api.request('PATCH', `${cms}/empties`, { metadata: { finalizers: [] } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.metadata.finalizers, undefined);
+    assert.equal(r.json.metadata.labels, undefined);
+  });
+
+  it('keeps a DaemonSet template generation in its annotation', async () => {
+    const dss = '/apis/apps/v1/namespaces/default/daemonsets';
+    const ds = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    };
+    const created = await api.request('POST', dss, ds);
+    assert.equal(created.json.metadata.annotations['deprecated.daemonset.template.generation'], '1');
+    const same = await api.request('PATCH', `${dss}/agent`, { metadata: { labels: { x: 'y' } } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(same.json.metadata.annotations['deprecated.daemonset.template.generation'], '1');
+    const changed = await api.request('PATCH', `${dss}/agent`, { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } }, { 'content-type': 'application/strategic-merge-patch+json' });
+    assert.equal(changed.json.metadata.annotations['deprecated.daemonset.template.generation'], '2');
+  });
+});

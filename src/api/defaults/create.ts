@@ -11,6 +11,9 @@ import { parseQuantity, type Quantity } from '../quantity.ts';
 import { findKind } from '../resources.ts';
 import { child, each, isObj, type Obj } from './pod-spec.ts';
 
+/** The annotation holding a DaemonSet's template generation. */
+export const daemonSetTemplateGeneration = 'deprecated.daemonset.template.generation';
+
 /** Go serializes a freshly reset status with its non-omitempty counters. */
 const ZERO_STATUS: Record<string, () => Obj> = {
   '/Service': () => ({ loadBalancer: {} }),
@@ -108,5 +111,11 @@ export function prepareForCreate(gvk: { group: string; version: string; kind: st
     case 'batch/Job':
       generateJobSelector(obj);
       break;
+    case 'apps/DaemonSet': {
+      // apps/v1 keeps the template generation in this annotation (it has no field for it).
+      const meta = child(obj, 'metadata');
+      meta.annotations = { ...(isObj(meta.annotations) ? meta.annotations : {}), [daemonSetTemplateGeneration]: '1' };
+      break;
+    }
   }
 }
