@@ -37,6 +37,21 @@ describe('SchedulerCache', () => {
     assert.equal(c.numNodes, 0);
   });
 
+  it('tracks pods with affinity terms per node', () => {
+    const c = new SchedulerCache();
+    c.addNode(makeNode('n').obj());
+    c.addPod(makePod('plain').node('n').obj());
+    c.addPod(makePod('pref').node('n').preferredAffinity(1, 'kubernetes.io/hostname', { a: 'b' }).obj());
+    const anti = makePod('anti').node('n').antiAffinity('kubernetes.io/hostname', { a: 'b' }).obj();
+    c.addPod(anti);
+    const n = c.get('n')!;
+    assert.deepEqual([...n.podsWithAffinity].map((p) => p.name).sort(), ['anti', 'pref']);
+    assert.deepEqual([...n.podsWithRequiredAntiAffinity].map((p) => p.name), ['anti']);
+    c.removePod(anti);
+    assert.equal(n.podsWithRequiredAntiAffinity.size, 0);
+    assert.equal(c.groups.of('requiredAntiAffinity').size, 0);
+  });
+
   it('interleaves zones in node order', () => {
     const c = new SchedulerCache();
     for (const [n, z] of [['a1', 'a'], ['a2', 'a'], ['b1', 'b'], ['a3', 'a'], ['b2', 'b']] as const) c.addNode(makeNode(n).zone(z).obj());

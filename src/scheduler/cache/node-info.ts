@@ -8,7 +8,7 @@ import { HostPortInfo } from '../util/host-ports.ts';
 import type { Labels } from '../util/node-affinity.ts';
 import { addResources, emptyResources, nodeAllocatable, type Resources } from '../util/resources.ts';
 import { taintsOf, type Taint } from '../util/taints.ts';
-import type { PodInfo } from './pod-info.ts';
+import { hasAffinity, type PodInfo } from './pod-info.ts';
 
 const NO_LABELS: Labels = Object.freeze({});
 
@@ -26,6 +26,9 @@ export class NodeInfo {
   nonZeroCPU = 0;
   nonZeroMemory = 0;
   readonly pods = new Map<string, PodInfo>();
+  /** Pods here with any pod (anti-)affinity term, and those with required anti-affinity (upstream keeps both lists). */
+  readonly podsWithAffinity = new Set<PodInfo>();
+  readonly podsWithRequiredAntiAffinity = new Set<PodInfo>();
   usedPorts = new HostPortInfo();
 
   constructor(name: string) {
@@ -49,6 +52,8 @@ export class NodeInfo {
     this.nonZeroCPU += p.nonZeroCPU;
     this.nonZeroMemory += p.nonZeroMemory;
     for (const hp of p.hostPorts) this.usedPorts.add(hp);
+    if (hasAffinity(p)) this.podsWithAffinity.add(p);
+    if (p.requiredAntiAffinityTerms.length) this.podsWithRequiredAntiAffinity.add(p);
   }
 
   /** Removes the pod with `p.uid`; returns false when it was not here. */
@@ -60,6 +65,8 @@ export class NodeInfo {
     this.nonZeroCPU -= cur.nonZeroCPU;
     this.nonZeroMemory -= cur.nonZeroMemory;
     for (const hp of cur.hostPorts) this.usedPorts.remove(hp);
+    this.podsWithAffinity.delete(cur);
+    this.podsWithRequiredAntiAffinity.delete(cur);
     return true;
   }
 
@@ -76,6 +83,8 @@ export class NodeInfo {
     c.nonZeroCPU = this.nonZeroCPU;
     c.nonZeroMemory = this.nonZeroMemory;
     for (const [k, p] of this.pods) c.pods.set(k, p);
+    for (const p of this.podsWithAffinity) c.podsWithAffinity.add(p);
+    for (const p of this.podsWithRequiredAntiAffinity) c.podsWithRequiredAntiAffinity.add(p);
     c.usedPorts = this.usedPorts.clone();
     return c;
   }

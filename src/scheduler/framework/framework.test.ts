@@ -68,3 +68,16 @@ describe('Framework.runScore', () => {
     assert.throws(() => f.runScore(new CycleState(), pod(), [{ name: 'a' }] as never), /invalid score 101/);
   });
 });
+
+describe('Framework Reserve/Unreserve', () => {
+  it('stops at the first failing Reserve; Unreserve runs on every Reserve plugin in reverse order', () => {
+    const log: string[] = [];
+    const r = (name: string, s: Status) => ({ name, reserve: () => (log.push(`reserve ${name}`), s), unreserve: () => log.push(`unreserve ${name}`) });
+    const f = new Framework([{ plugin: r('A', ok) }, { plugin: r('B', unschedulable('full')) }, { plugin: r('C', ok) }]);
+    const state = new CycleState();
+    const s = f.runReserve(state, pod(), 'n');
+    assert.equal(s.plugin, 'B');
+    f.runUnreserve(state, pod(), 'n');
+    assert.deepEqual(log, ['reserve A', 'reserve B', 'unreserve C', 'unreserve B', 'unreserve A']);
+  });
+});
