@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resources, type Client, type Obj } from '../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../test/harness/cluster.ts';
+import { defaultPlugins } from './framework/profile.ts';
+import type { BindPlugin } from './framework/interfaces.ts';
+import { errorStatus } from './framework/status.ts';
+import { DefaultBinder } from './plugins/default-binder.ts';
 import { Scheduler } from './scheduler.ts';
 
 const HOST = 'kubernetes.io/hostname';
@@ -227,5 +231,36 @@ describe('scheduler: topology spread and responsibility', () => {
     assert.equal((await getPod(c.client, 'gated'))['spec'].nodeName, undefined);
     await c.client.patch(resources.pods, 'default', 'gated', 'merge', { spec: { schedulingGates: null } });
     await boundTo(c, 'gated');
+  });
+});
+
+describe('scheduler: a failed binding', () => {
+  let tc: TestCluster;
+  let scheduler: Scheduler;
+  let calls = 0;
+  before(async () => {
+    tc = await openTestCluster({
+      controllers: {
+        scheduler: (ctx) => {
+          const real = new DefaultBinder(ctx.client);
+          const flaky: BindPlugin = { name: 'FlakyBinder', bind: (s, p, n) => (++calls === 1 ? Promise.resolve(errorStatus(new Error('etcdserver: request timed out'))) : real.bind(s, p, n)) };
+          return (scheduler = new Scheduler(ctx, { plugins: (h, rf) => defaultPlugins(h, ctx.client, rf).map((e) => (e.plugin.name === 'DefaultBinder' ? { plugin: flaky } : e)) }));
+        },
+      },
+    });
+  });
+  after(async () => tc?.close());
+
+  it('reports SchedulerError, forgets the assumed pod and binds on the retry', async () => {
+    await tc.addNode('only', { capacity: { cpu: '2' } });
+    await tc.client.create(resources.pods, 'default', pod('retry', { requests: { cpu: '1500m' } }));
+    const cond = await pendingWith(tc, 'retry');
+    assert.equal(cond['reason'], 'SchedulerError');
+    assert.equal(cond['message'], 'running Bind plugin "FlakyBinder": etcdserver: request timed out');
+    assert.equal(await boundTo(tc, 'retry'), 'only');
+    assert.equal(calls, 2);
+    await tc.eventually('bound pod confirmed in the cache', async () => !scheduler.cache.isAssumed((await getPod(tc.client, 'retry'))['metadata'].uid));
+    assert.equal(scheduler.cache.get('only')!.requested.milliCPU, 1500, 'counted once');
+    assert.equal(scheduler.metrics.bindFailures, 1);
   });
 });

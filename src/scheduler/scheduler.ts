@@ -247,7 +247,7 @@ export class Scheduler implements Controller {
     // The room the assumed pod held is free again.
     this.event(events.assignedPodDelete, assumed.pod, undefined);
     log.debug('binding failed', { pod: assumed.key, node: nodeName, err: message(s) });
-    this.failed(q, 'SchedulerError', `binding rejected: ${message(s)}`, new Set());
+    this.failed(q, 'SchedulerError', message(s), new Set());
   }
 
   /**

@@ -234,10 +234,11 @@ export class Framework {
       try {
         s = await pl.bind(state, pod, nodeName);
       } catch (e) {
-        return faulted(pl.name, e);
+        s = errorStatus(e);
       }
       if (s.code === 'Skip') continue;
-      return s.code === 'Success' ? s : withPlugin(s, pl.name);
+      if (s.code === 'Success') return s;
+      return withPlugin(errorStatus(new Error(`running Bind plugin "${pl.name}": ${message(s)}`, { cause: s.error })), pl.name);
     }
     return errorStatus(new Error('no bind plugin bound the pod'));
   }
