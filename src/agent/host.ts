@@ -42,6 +42,10 @@ export interface AgentHostOptions {
   client: Client;
   /** Client for Leases and node status; defaults to `client`. */
   heartbeatClient?: Client;
+  /** Client for events; defaults to `client`. */
+  eventClient?: Client;
+  /** Record pod events (Pulled, Created, Started, Killing…); default true. */
+  podEvents?: boolean;
   nodes: HostedNode[];
   runtimeFor(node: NodeConfig): NodeRuntime;
   /** Which pods to watch: `spec.nodeName=<node>` for one node. */
@@ -74,6 +78,8 @@ export class AgentHost {
   /** Nodes registered so far, and failed registration attempts (progress output). */
   registered = 0;
   registrationFailures = 0;
+  /** Nodes that fell back to a private pod CIDR (reported once, then counted, when spread). */
+  podCIDRFallbacks = 0;
 
   constructor(opts: AgentHostOptions) {
     this.o = opts;
@@ -101,6 +107,8 @@ export class AgentHost {
       const opts: NodeAgentOptions = {
         client: this.o.client,
         heartbeatClient: this.o.heartbeatClient ?? this.o.client,
+        eventClient: this.o.eventClient,
+        events: this.o.podEvents !== false,
         clock: this.clock,
         config: n.config,
         runtime: rt.runtime,
@@ -109,6 +117,7 @@ export class AgentHost {
         podCIDRWaitMs: this.o.podCIDRWaitMs ?? 30_000,
         fallbackPodCIDR: n.fallbackPodCIDR,
         onNetworkReady: () => this.podSync.resyncNode(n.config.name),
+        onPodCIDRFallback: spread ? (node, cidr) => this.fallback(node, cidr) : undefined,
         nodeEvents: this.o.nodeEvents ?? true,
         lease: spread ? { jitterMs: 1_000, firstRenewalMs: Math.floor(rnd() * 10_000) } : undefined,
         status: spread ? { jitterMs: 1_000, firstCheckMs: Math.floor(rnd() * 10_000), reportOffsetMs: Math.floor(rnd() * 300_000) } : undefined,
@@ -119,7 +128,17 @@ export class AgentHost {
     }
   }
 
-  /** Starts everything; resolves once every node has had one registration attempt. */
+  private fallback(node: string, podCIDR: string): void {
+    if (this.podCIDRFallbacks++ === 0) {
+      log.warn('nodes without spec.podCIDR after the wait use private fallback ranges (is the node IPAM controller running?)', {
+        first: node,
+        podCIDR,
+        waitedMs: this.o.podCIDRWaitMs ?? 30_000,
+      });
+    }
+  }
+
+  /** Starts everything; resolves once every node has registered. */
   async start(): Promise<{ registered: number; failed: number }> {
     const signal = this.abort.signal;
     await this.build();

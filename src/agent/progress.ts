@@ -51,6 +51,7 @@ export function startProgress(host: AgentHost, client: LimitedClient, total: num
       pods: line,
       leaseRenewalsPerSecond: Math.round(((renewals - lastRenewals) * 1000) / (now - lastSummaryAt)),
       syncQueue: host.podSync.pending,
+      fallbackPodCIDRs: host.podCIDRFallbacks || undefined,
       rssMB: Math.round(process.memoryUsage.rss() / 1048576),
     };
     lastRenewals = renewals;

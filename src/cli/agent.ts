@@ -77,6 +77,7 @@ export async function run(values: FlagValues): Promise<number> {
   const host = new AgentHost({
     client: new LimitedClient(http, 16),
     heartbeatClient: http,
+    eventClient: new LimitedClient(http, 4),
     nodes: [{ config, fallbackPodCIDR: podCIDR ?? fallbackPodCIDR(name) }],
     runtimeFor: () => fakeNodeRuntime({ version }),
     podFieldSelector: `spec.nodeName=${name}`,

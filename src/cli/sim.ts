@@ -22,6 +22,7 @@ export const spec: CommandSpec = {
     { name: 'start-concurrency', kind: 'int', arg: 'N', default: 32, help: 'Nodes registering at once' },
     { name: 'workers', kind: 'int', arg: 'N', default: 32, help: 'Pod sync workers' },
     { name: 'max-in-flight', kind: 'int', arg: 'N', default: 64, help: 'Requests in flight at once, heartbeats excepted' },
+    { name: 'pod-events', kind: 'bool', default: true, help: 'Record the kubelet\'s pod events (Pulled, Created, Started, Killing…); --pod-events=false leaves them out, as kwok does' },
     { name: 'node-events', kind: 'bool', help: "Post the kubelet's start-up events for every node (5 per node)" },
     { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', env: 'BRAMBLE_LOG_LEVEL', help: 'Log level: error, warn, info, debug, trace' },
     { name: 'debug', kind: 'bool', help: 'Shorthand for --log-level debug' },
@@ -57,9 +58,13 @@ export async function run(values: FlagValues): Promise<number> {
     fallbackPodCIDR: fallbackPodCIDR(i),
   }));
   const client = new LimitedClient(http, Number(values['max-in-flight']));
+  // Events are best effort: a quarter of the lanes, so pod status writes never queue behind them.
+  const eventClient = new LimitedClient(http, Math.max(1, Math.floor(Number(values['max-in-flight']) / 4)));
   const host = new AgentHost({
     client,
     heartbeatClient: http,
+    eventClient,
+    podEvents: values['pod-events'] !== false,
     nodes,
     runtimeFor: () => fakeNodeRuntime({ version }),
     // One watch for every simulated node: all bound pods (the host ignores other nodes' pods).

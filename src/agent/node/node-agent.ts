@@ -15,7 +15,7 @@ import type { Clock } from '../../client/clock.ts';
 import { EventRecorder } from '../../client/events.ts';
 import type { Client, Obj } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
-import type { SyncNode } from '../pods/pod-sync.ts';
+import type { EventSink, SyncNode } from '../pods/pod-sync.ts';
 import { runtimeConditionMet, type Runtime } from '../runtime/types.ts';
 import { NodeLease } from './lease.ts';
 import type { NodeConfig, Readiness } from './node-object.ts';
@@ -24,11 +24,18 @@ import { NodeStatusReporter } from './status.ts';
 
 const log = logger('agent/node');
 
+/** Records nothing (events switched off). */
+const silent: EventSink = { event: () => undefined };
+
 export interface NodeAgentOptions {
   /** For registration, events and pod CIDR reads. */
   client: Client;
   /** For the Lease and status: the kubelet keeps heartbeats off its (throttled) main client. */
   heartbeatClient: Client;
+  /** For events, which are best effort: a narrower lane, so they never hold up pod status writes. */
+  eventClient?: Client;
+  /** Record pod and node events at all (a simulator may leave them out). */
+  events?: boolean;
   clock: Clock;
   config: NodeConfig;
   runtime: Runtime;
@@ -39,6 +46,8 @@ export interface NodeAgentOptions {
   fallbackPodCIDR: string;
   /** The runtime's network became ready (or changed): re-sync this node's pods. */
   onNetworkReady(): void;
+  /** Called instead of logging a warning when the node falls back (a host of many nodes reports once). */
+  onPodCIDRFallback?(node: string, podCIDR: string): void;
   /** Post the kubelet's start-up node events (Starting, NodeHas…, NodeReady). */
   nodeEvents: boolean;
   lease?: { jitterMs?: number; firstRenewalMs?: number };
@@ -73,8 +82,12 @@ export class NodeAgent implements SyncNode {
   }
 
   /** Created on first use: a simulator with thousands of idle nodes keeps none. */
-  get recorder(): EventRecorder {
-    this.rec ??= new EventRecorder(this.o.client, { component: 'kubelet', host: this.name, clock: this.o.clock });
+  get recorder(): EventSink {
+    return this.o.events === false ? silent : this.eventRecorder();
+  }
+
+  private eventRecorder(): EventRecorder {
+    this.rec ??= new EventRecorder(this.o.eventClient ?? this.o.client, { component: 'kubelet', host: this.name, clock: this.o.clock });
     return this.rec;
   }
 
@@ -141,11 +154,14 @@ export class NodeAgent implements SyncNode {
   private async fallBack(): Promise<void> {
     this.fallbackTimer = undefined;
     if (this.appliedCIDR || this.stopped) return;
-    log.warn('no pod CIDR allocated to this node; using a private fallback range', {
-      node: this.name,
-      waitedMs: this.o.podCIDRWaitMs,
-      podCIDR: this.o.fallbackPodCIDR,
-    });
+    if (this.o.onPodCIDRFallback) this.o.onPodCIDRFallback(this.name, this.o.fallbackPodCIDR);
+    else {
+      log.warn('no pod CIDR allocated to this node; using a private fallback range', {
+        node: this.name,
+        waitedMs: this.o.podCIDRWaitMs,
+        podCIDR: this.o.fallbackPodCIDR,
+      });
+    }
     await this.applyCIDR(this.o.fallbackPodCIDR, true);
   }
 
@@ -168,7 +184,7 @@ export class NodeAgent implements SyncNode {
   private startupEvents(node: Obj): void {
     // The kubelet refers to its node by name, with the name as uid.
     const ref = { kind: 'Node', apiVersion: 'v1', metadata: { name: this.name, uid: this.name, resourceVersion: node['metadata']?.resourceVersion } };
-    const r = this.recorder;
+    const r = this.eventRecorder();
     r.event(ref, 'Normal', 'Starting', 'Starting kubelet.');
     r.event(ref, 'Normal', 'NodeHasSufficientMemory', `Node ${this.name} status is now: NodeHasSufficientMemory`);
     r.event(ref, 'Normal', 'NodeHasNoDiskPressure', `Node ${this.name} status is now: NodeHasNoDiskPressure`);

@@ -4,9 +4,9 @@
  * start, with the kubelet's events for each step, named by the container's
  * field path (`spec.containers{web}`) so `kubectl describe pod` shows them.
  */
-import type { EventRecorder } from '../../client/events.ts';
 import type { Obj } from '../../client/types.ts';
 import type { ContainerStatus, Runtime } from '../runtime/types.ts';
+import type { EventSink } from './pod-sync.ts';
 
 export interface ContainerTarget {
   pod: Obj;
@@ -35,7 +35,7 @@ function goDuration(ms: number): string {
 }
 
 /** Pulls (per policy), creates and starts a container; returns its id. Runtime failures propagate (the sync retries). */
-export async function startContainer(runtime: Runtime, recorder: EventRecorder, t: ContainerTarget): Promise<string> {
+export async function startContainer(runtime: Runtime, recorder: EventSink, t: ContainerTarget): Promise<string> {
   const image = String(t.spec['image'] ?? '');
   const fieldPath = fieldPathOf(t.spec, t.init);
   const policy = pullPolicyOf(t.spec);
@@ -66,7 +66,7 @@ export async function startContainer(runtime: Runtime, recorder: EventRecorder, 
 }
 
 /** Stops a running or created container with the Killing event. */
-export async function stopContainer(runtime: Runtime, recorder: EventRecorder, pod: Obj, c: ContainerStatus, graceSeconds: number): Promise<void> {
+export async function stopContainer(runtime: Runtime, recorder: EventSink, pod: Obj, c: ContainerStatus, graceSeconds: number): Promise<void> {
   const spec = findSpec(pod, c.metadata.name);
   if (spec) recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, { fieldPath: fieldPathOf(spec.spec, spec.init) });
   await runtime.stopContainer(c.id, graceSeconds);

@@ -28,6 +28,9 @@ import { generatePodStatus, statusPatch } from './pod-status.ts';
 
 const log = logger('agent/pods');
 
+/** Where the loop records events: an EventRecorder, or nothing. */
+export type EventSink = Pick<EventRecorder, 'event'>;
+
 /** What the sync loop needs to know about a node it runs pods for. */
 export interface SyncNode {
   readonly name: string;
@@ -35,7 +38,7 @@ export interface SyncNode {
   /** Scheme of container ids (`fake://…`). */
   readonly runtimeName: string;
   /** Events with source {component: kubelet, host: <node>}. */
-  readonly recorder: EventRecorder;
+  readonly recorder: EventSink;
   /** The node's InternalIP: every pod's hostIP. */
   readonly hostIP: string;
 }
