@@ -78,9 +78,9 @@ export class Algorithm {
     if (all.length === 0) return { kind: 'noNodes' };
     const found = this.findNodesThatFitPod(state, pod, all);
     if ('error' in found) return { kind: 'error', status: found.error };
-    const { feasible, diagnosis } = found;
-    if (feasible.length === 0) return { kind: 'unschedulable', diagnosis, numAllNodes: all.length };
-    const evaluatedNodes = feasible.length + diagnosis.statuses.size;
+    const { feasible } = found;
+    if (feasible.length === 0) return { kind: 'unschedulable', diagnosis: found.diagnosis(), numAllNodes: all.length };
+    const evaluatedNodes = feasible.length + found.rejected;
     if (feasible.length === 1) return { kind: 'scheduled', nodeName: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1 };
     const pre = this.fwk.runPreScore(state, pod, feasible);
     if (pre.code !== 'Success') return { kind: 'error', status: pre };
@@ -94,7 +94,11 @@ export class Algorithm {
     return { kind: 'scheduled', nodeName: feasible[i]!.name, evaluatedNodes, feasibleNodes: feasible.length };
   }
 
-  private findNodesThatFitPod(state: CycleState, pod: PodInfo, all: readonly NodeInfo[]): { feasible: NodeInfo[]; diagnosis: Diagnosis } | { error: Status } {
+  /**
+   * Feasible nodes, how many were rejected, and (built only when asked, as it
+   * is needed only when nothing fits) the per-node diagnosis.
+   */
+  private findNodesThatFitPod(state: CycleState, pod: PodInfo, all: readonly NodeInfo[]): { feasible: NodeInfo[]; rejected: number; diagnosis: () => Diagnosis } | { error: Status } {
     const pre = this.fwk.runPreFilter(state, pod);
     if (pre.status.code === 'Error') return { error: pre.status };
     if (pre.status.code !== 'Success') {
@@ -106,7 +110,7 @@ export class Algorithm {
         preFilterMsg: message(pre.status),
         postFilterMsg: '',
       };
-      return { feasible: [], diagnosis };
+      return { feasible: [], rejected: 0, diagnosis: () => diagnosis };
     }
     let nodes = all;
     let absent = DEFAULT_ABSENT;
@@ -114,8 +118,8 @@ export class Algorithm {
       nodes = [...pre.nodeNames].map((n) => this.cache.get(n)).filter((n): n is NodeInfo => n !== undefined);
       absent = unresolvable(`node(s) didn't satisfy plugin(s) [${[...pre.plugins].sort().join(' ')}]`);
     }
-    const statuses = new Map<string, Status>();
-    const plugins = new Set<string>(pre.nodeNames ? pre.plugins : []);
+    const rejectedNodes: string[] = [];
+    const rejected: Status[] = [];
     const feasible: NodeInfo[] = [];
     const n = nodes.length;
     const want = this.fwk.scorePlugins.length === 0 ? 1 : numFeasibleNodesToFind(n, this.percentage);
@@ -126,11 +130,20 @@ export class Algorithm {
       if (s.code === 'Success') feasible.push(node);
       else if (s.code === 'Error') return { error: s };
       else {
-        statuses.set(node.name, s);
-        if (s.plugin) plugins.add(s.plugin);
+        rejectedNodes.push(node.name);
+        rejected.push(s);
       }
     }
-    this.nextStartNodeIndex = (this.nextStartNodeIndex + feasible.length + statuses.size) % all.length;
-    return { feasible, diagnosis: { statuses, absent, unschedulablePlugins: plugins, preFilterMsg: '', postFilterMsg: '' } };
+    this.nextStartNodeIndex = (this.nextStartNodeIndex + feasible.length + rejected.length) % all.length;
+    const diagnosis = (): Diagnosis => {
+      const statuses = new Map<string, Status>();
+      const plugins = new Set<string>(pre.nodeNames ? pre.plugins : []);
+      for (let i = 0; i < rejected.length; i++) {
+        statuses.set(rejectedNodes[i]!, rejected[i]!);
+        if (rejected[i]!.plugin) plugins.add(rejected[i]!.plugin!);
+      }
+      return { statuses, absent, unschedulablePlugins: plugins, preFilterMsg: '', postFilterMsg: '' };
+    };
+    return { feasible, rejected: rejected.length, diagnosis };
   }
 }
