@@ -32,6 +32,12 @@ interface Recent {
   name: string;
   count: number;
   at: number;
+  /** The Event body while its create is queued and not yet sent: repeats update it in place. */
+  unsent?: Obj;
+  /** The count patch queued and not yet sent: repeats update it in place. */
+  unsentPatch?: Obj;
+  /** Settles once the Event was created (or its create failed). */
+  created: Promise<void>;
 }
 
 interface Bucket {
@@ -48,8 +54,11 @@ export class EventRecorder {
   private readonly o: Required<Omit<RecorderOptions, 'host'>> & { host?: string };
   private readonly recent = new Map<string, Recent>();
   private readonly buckets = new Map<string, Bucket>();
-  private queue: Promise<void> = Promise.resolve();
-  private pending = 0;
+  private readonly waiting: (() => Promise<void>)[] = [];
+  private inFlight = 0;
+  private readonly idle: (() => void)[] = [];
+  /** Event writes in flight at once. */
+  static concurrency = 16;
 
   constructor(client: Client, opts: RecorderOptions) {
     this.client = client;
@@ -81,17 +90,29 @@ export class EventRecorder {
     if (seen && now - seen.at < this.o.aggregateMs) {
       seen.count += 1;
       seen.at = now;
-      const count = seen.count;
+      if (seen.unsent) {
+        // The create has not gone out yet: it will carry the new count.
+        seen.unsent['count'] = seen.count;
+        seen.unsent['lastTimestamp'] = nowTime(now);
+        return;
+      }
+      if (seen.unsentPatch) {
+        seen.unsentPatch['count'] = seen.count;
+        seen.unsentPatch['lastTimestamp'] = nowTime(now);
+        return;
+      }
+      const body: Obj = { count: seen.count, lastTimestamp: nowTime(now) };
+      seen.unsentPatch = body;
+      // A count patch never overtakes the create it amends.
       this.enqueue(() =>
-        this.client
-          .patch(resources.events, seen.namespace, seen.name, 'merge', { count, lastTimestamp: nowTime(now) })
-          .then(() => undefined),
+        seen.created.then(() => {
+          seen.unsentPatch = undefined;
+          return this.client.patch(resources.events, seen.namespace, seen.name, 'merge', body).then(() => undefined);
+        }),
       );
       return;
     }
     const name = `${involved.name}.${randomBytes(8).toString('hex')}`;
-    this.recent.set(aggKey, { namespace, name, count: 1, at: now });
-    if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
     const ev: Obj = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -107,7 +128,17 @@ export class EventRecorder {
       reportingComponent: this.o.component,
       reportingInstance: this.o.host ?? '',
     };
-    this.enqueue(() => this.client.create(resources.events, namespace, ev).then(() => undefined));
+    let settle!: () => void;
+    const entry: Recent = { namespace, name, count: 1, at: now, unsent: ev, created: new Promise<void>((r) => (settle = r)) };
+    this.recent.set(aggKey, entry);
+    if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
+    this.enqueue(() => {
+      entry.unsent = undefined;
+      return this.client
+        .create(resources.events, namespace, ev)
+        .then(() => undefined)
+        .finally(settle);
+    });
   }
 
   /** Token bucket per object. */
@@ -130,16 +161,29 @@ export class EventRecorder {
 
   private enqueue(write: () => Promise<void>): void {
     // Events are best effort: a long backlog is dropped rather than held in memory.
-    if (this.pending > 1000) return;
-    this.pending++;
-    this.queue = this.queue
-      .then(write)
-      .catch((e) => log.debug('event write failed', { err: e }))
-      .finally(() => this.pending--);
+    if (this.waiting.length + this.inFlight > 1000) return;
+    this.waiting.push(write);
+    this.pump();
+  }
+
+  /** Runs up to `concurrency` writes at once, so a burst (a scheduler binding thousands of pods) keeps up. */
+  private pump(): void {
+    while (this.inFlight < EventRecorder.concurrency && this.waiting.length) {
+      const write = this.waiting.shift()!;
+      this.inFlight++;
+      write()
+        .catch((e) => log.debug('event write failed', { err: e }))
+        .finally(() => {
+          this.inFlight--;
+          if (this.waiting.length) this.pump();
+          else if (this.inFlight === 0) for (const r of this.idle.splice(0)) r();
+        });
+    }
   }
 
   /** Resolves once queued writes are done (tests, shutdown). */
   flush(): Promise<void> {
-    return this.queue;
+    if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
   }
 }

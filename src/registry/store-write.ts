@@ -157,7 +157,8 @@ async function prepareUpdate(store: Store, requested: Obj, old: Obj, ctx: WriteC
   // written without update validation, as upstream does.
   if (subresource !== 'binding') validateOrThrow(store, next, old, subresource === 'scale' ? '' : subresource);
   await store.admit('validate', 'UPDATE', next, old, subresource, ctx);
-  if (!applied) {
+  // A binding records no field manager, as upstream's binding writes storage directly.
+  if (!applied && subresource !== 'binding') {
     store.deps.hooks.updateManagedFields({ live: old, updated: next, manager: managerOf(ctx), gvk: store.gvk, subresource, time: nowTime() });
   }
   return next;
