@@ -54,9 +54,13 @@ export interface AgentHostOptions {
   nodeSelector: { fieldSelector?: string; labelSelector?: string };
   clock?: Clock;
   workers?: number;
+  /** How often every pod is re-synced without events (default 60 s). */
+  resyncMs?: number;
   registerConcurrency?: number;
   podCIDRWaitMs?: number;
   nodeEvents?: boolean;
+  /** false: the Nodes exist and are kept by someone else; run only their pods (see NodeAgentOptions.manageNode). */
+  manageNodes?: boolean;
   /** Spread heartbeats and reports of many nodes over time (simulator). */
   spread?: boolean;
   random?: () => number;
@@ -87,7 +91,7 @@ export class AgentHost {
     this.informers = new InformerFactory(opts.client);
     this.nodeInformer = this.informers.informer(resources.nodes, opts.nodeSelector);
     this.pods = this.informers.informer(resources.pods, { fieldSelector: opts.podFieldSelector });
-    this.podSync = new PodSync({ client: opts.client, pods: this.pods, node: (n) => this.agents.get(n), clock: this.clock, workers: opts.workers ?? 4 });
+    this.podSync = new PodSync({ client: opts.client, pods: this.pods, node: (n) => this.agents.get(n), clock: this.clock, workers: opts.workers ?? 4, resyncMs: opts.resyncMs });
     const observe = (n: Obj | undefined, name: string) => this.agents.get(name)?.observe(n);
     this.nodeInformer.addHandler({
       add: (n) => observe(n, n['metadata']?.name),
@@ -119,6 +123,7 @@ export class AgentHost {
         onNetworkReady: () => this.podSync.resyncNode(n.config.name),
         onPodCIDRFallback: spread ? (node, cidr) => this.fallback(node, cidr) : undefined,
         nodeEvents: this.o.nodeEvents ?? true,
+        manageNode: this.o.manageNodes,
         lease: spread ? { jitterMs: 1_000, firstRenewalMs: Math.floor(rnd() * 10_000) } : undefined,
         status: spread ? { jitterMs: 1_000, firstCheckMs: Math.floor(rnd() * 10_000), reportOffsetMs: Math.floor(rnd() * 300_000) } : undefined,
       };

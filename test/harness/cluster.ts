@@ -1,12 +1,11 @@
 /**
  * An in-process test cluster for controller and scheduler tests: a registry
  * over a temporary SQLite store, an in-process client, chosen controllers
- * run by the real controller manager, Node objects, and a minimal test
- * kubelet that makes pods bound to its nodes Running and Ready (with an IP
- * from the node's podCIDR, or 10.244.x.y) and completes their deletion.
- *
- * The kubelet here is deliberately small; the simulated agent
- * (`bramble agent --runtime fake`) is the full implementation.
+ * run by the real controller manager, Node objects, and a kubelet: the node
+ * agent's pod sync loop on the fake runtime (src/agent), which makes pods
+ * bound to its nodes Running and Ready (with an IP from the node's podCIDR,
+ * or 10.244.<node>.x), runs Job-style pods to completion (see
+ * src/agent/runtime/fake/behaviour.ts) and completes their deletion.
  */
 import { InProcessClient } from '../../src/client/in-process.ts';
 import { InformerFactory } from '../../src/client/informer.ts';
@@ -14,7 +13,9 @@ import { realClock, type Clock } from '../../src/client/clock.ts';
 import { resources, type Client, type Obj } from '../../src/client/types.ts';
 import { defaultControllerConfig, recorderFactory, runControllers, type ControllerConfig, type ControllerFactory } from '../../src/controllers/manager.ts';
 import { admissionFactories } from '../../src/admission/index.ts';
-import { isApiError } from '../../src/api/errors.ts';
+import { AgentHost } from '../../src/agent/host.ts';
+import { fakeNodeConfig } from '../../src/agent/config.ts';
+import { fakeNodeRuntime } from '../../src/agent/runtime/fake/index.ts';
 import { openTestRegistry, systemUser } from './registry.ts';
 import type { Registry } from '../../src/registry/registry.ts';
 
@@ -24,7 +25,12 @@ export interface TestCluster {
   config: ControllerConfig;
   /** Creates a Ready node. */
   addNode(name: string, opts?: { labels?: Record<string, string>; capacity?: Record<string, string>; taints?: Obj[]; unschedulable?: boolean }): Promise<Obj>;
-  /** Starts the test kubelet for these nodes (all nodes created so far when omitted). */
+  /**
+   * Starts the kubelet for these nodes (all nodes created so far when
+   * omitted). It runs pods only: the Nodes stay as addNode made them, and
+   * Lease renewals are the test's to drive. `readyDelayMs` delays each
+   * container start.
+   */
   startKubelet(nodeNames?: string[], opts?: { readyDelayMs?: number }): void;
   /** Polls until `check` returns a truthy value (or throws after `ms`). */
   eventually<T>(what: string, check: () => Promise<T | undefined | false>, ms?: number): Promise<T>;
@@ -50,11 +56,12 @@ export async function openTestCluster(
     );
   }
   const nodes: string[] = [];
-  let ipSeq = 2;
+  const nodeInfo = new Map<string, { ip: string; capacity: Record<string, string>; index: number }>();
 
   const addNode: TestCluster['addNode'] = async (name, o = {}) => {
     const capacity = { cpu: '4', memory: '8Gi', pods: '110', ...(o.capacity ?? {}) };
     nodes.push(name);
+    nodeInfo.set(name, { ip: `192.168.0.${nodes.length + 10}`, capacity, index: nodes.length - 1 });
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const node = await client.create(resources.nodes, '', {
       apiVersion: 'v1',
@@ -73,49 +80,28 @@ export async function openTestCluster(
   };
 
   const startKubelet: TestCluster['startKubelet'] = (names, ko = {}) => {
-    const mine = new Set(names ?? [...nodes]);
-    const syncPod = async (pod: Obj) => {
-      const node = pod['spec']?.nodeName;
-      if (!node || !mine.has(node)) return;
-      const m = pod['metadata'];
-      try {
-        if (m.deletionTimestamp) {
-          await client.delete(resources.pods, m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
-          return;
-        }
-        if (pod['status']?.phase === 'Running' || pod['status']?.phase === 'Succeeded' || pod['status']?.phase === 'Failed') return;
-        if (ko.readyDelayMs) await new Promise((res) => setTimeout(res, ko.readyDelayMs));
-        const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-        const ip = `10.244.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 2}`;
-        const containers: Obj[] = pod['spec'].containers ?? [];
-        const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
-        await client.patch(resources.pods, m.namespace, m.name, 'merge', {
-          status: {
-            phase: 'Running',
-            podIP: ip,
-            podIPs: [{ ip }],
-            hostIP: '192.168.0.10',
-            startTime: now,
-            conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
-            containerStatuses: containers.map((c) => ({
-              name: c.name,
-              image: c.image,
-              imageID: `${c.image}@sha256:0`,
-              containerID: `test://${m.uid}/${c.name}`,
-              ready: true,
-              started: true,
-              restartCount: 0,
-              state: { running: { startedAt: now } },
-            })),
-          },
-        }, { subresource: 'status' });
-      } catch (e) {
-        if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
-      }
-    };
-    const kubelet = new InformerFactory(client).informer(resources.pods);
-    kubelet.addHandler({ add: (p) => void syncPod(p).catch(() => undefined), update: (_o, p) => void syncPod(p).catch(() => undefined) });
-    running.push(kubelet.run(stop.signal));
+    // The agent's own pod side (src/agent) on the fake runtime: the Nodes are
+    // the ones addNode made, and tests drive their heartbeats themselves.
+    const hosted = (names ?? [...nodes]).map((name) => {
+      const n = nodeInfo.get(name);
+      const config = fakeNodeConfig({ name, internalIP: n?.ip ?? '192.168.0.10', labels: {}, taints: [], capacity: n?.capacity ?? {}, runtimeVersion: '0.1.0' });
+      return { config, fallbackPodCIDR: `10.244.${n?.index ?? 0}.0/24` };
+    });
+    const host = new AgentHost({
+      client,
+      nodes: hosted,
+      runtimeFor: () => fakeNodeRuntime({ version: '0.1.0', startDelayMs: ko.readyDelayMs }),
+      podFieldSelector: 'spec.nodeName!=',
+      nodeSelector: {},
+      manageNodes: false,
+      workers: 4,
+      registerConcurrency: 4,
+      // With the node IPAM controller running, pods take their IPs from its ranges; otherwise 10.244.<n>.x at once.
+      podCIDRWaitMs: opts.controllers && 'nodeipam' in opts.controllers ? 10_000 : 0,
+    });
+    const started = host.start();
+    running.push(started);
+    stop.signal.addEventListener('abort', () => running.push(started.then(() => host.stop())), { once: true });
   };
 
   const eventually: TestCluster['eventually'] = async (what, check, ms = 10_000) => {

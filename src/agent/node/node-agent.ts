@@ -50,6 +50,12 @@ export interface NodeAgentOptions {
   onPodCIDRFallback?(node: string, podCIDR: string): void;
   /** Post the kubelet's start-up node events (Starting, NodeHas…, NodeReady). */
   nodeEvents: boolean;
+  /**
+   * `false`: the Node exists already and someone else keeps it (an
+   * in-process test cluster's nodes, whose tests drive heartbeats on a fake
+   * clock): no registration, Lease or status reports, only the pods.
+   */
+  manageNode?: boolean;
   lease?: { jitterMs?: number; firstRenewalMs?: number };
   /**
    * `reportOffsetMs`: how much older than now a new Node's first report is
@@ -113,6 +119,10 @@ export class NodeAgent implements SyncNode {
   /** Registers the Node, then starts the Lease, status reports and the pod CIDR fallback timer. */
   async start(): Promise<void> {
     const c = this.o.config;
+    if (this.o.manageNode === false) {
+      if (!this.appliedCIDR) this.fallbackTimer = this.o.clock.setTimeout(() => void this.fallBack(), this.o.podCIDRWaitMs);
+      return;
+    }
     const reg = await registerNode(this.o.client, c, await this.readiness(), this.o.clock.now());
     this.observe(reg.node);
     if (this.stopped) return;
@@ -146,6 +156,7 @@ export class NodeAgent implements SyncNode {
 
   /** The host calls this with every version of the Node it sees (undefined: deleted). */
   observe(node: Obj | undefined): void {
+    if (node === undefined && this.node === undefined) return;
     this.node = node;
     const cidr = node?.['spec']?.podCIDR as string | undefined;
     if (cidr && cidr !== this.appliedCIDR) void this.applyCIDR(cidr, false);

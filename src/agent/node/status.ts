@@ -73,7 +73,9 @@ export class NodeStatusReporter {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(() => void this.check(), ms + Math.floor(this.o.random() * this.o.jitterMs));
+    this.timer = this.o.clock.setTimeout(() => {
+      void this.check().finally(() => this.schedule(statusCheckIntervalMs));
+    }, ms + Math.floor(this.o.random() * this.o.jitterMs));
   }
 
   /** One check; writes when needed. Exposed for tests. */
@@ -87,7 +89,6 @@ export class NodeStatusReporter {
       return false;
     } finally {
       this.running = false;
-      this.schedule(statusCheckIntervalMs);
     }
   }
 

@@ -15,6 +15,7 @@
  * The loop talks to the container runtime only through the Runtime seam.
  */
 import { isApiError } from '../../api/errors.ts';
+import { deepEqual } from '../../api/patch/json-value.ts';
 import { realClock, type Clock } from '../../client/clock.ts';
 import type { EventRecorder } from '../../client/events.ts';
 import type { Informer } from '../../client/informer.ts';
@@ -23,7 +24,8 @@ import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqu
 import { logger } from '../../util/log.ts';
 import { runtimeConditionMet, type ContainerStatus, type Runtime, type SandboxStatus } from '../runtime/types.ts';
 import { RestartBackoff } from './backoff.ts';
-import { startContainer, stopContainer } from './containers.ts';
+import { stopContainer } from './containers.ts';
+import { runContainers } from './run-containers.ts';
 import { generatePodStatus, statusPatch } from './pod-status.ts';
 
 const log = logger('agent/pods');
@@ -50,6 +52,8 @@ export interface PodSyncOptions {
   node(name: string): SyncNode | undefined;
   clock?: Clock;
   workers?: number;
+  /** Every pod is re-synced this often even without events (the kubelet's syncFrequency: 1 minute). */
+  resyncMs?: number;
 }
 
 const byNodeIndex = 'agent:nodeName';
@@ -64,7 +68,7 @@ export class PodSync {
   private readonly written = new Map<string, { rv: number; status: Obj }>();
 
   constructor(opts: PodSyncOptions) {
-    this.o = { clock: realClock, workers: 4, ...opts };
+    this.o = { clock: realClock, workers: 4, ...opts, resyncMs: opts.resyncMs ?? 60_000 };
     this.queue = new WorkQueue({ clock: this.o.clock });
     this.backoff = new RestartBackoff(this.o.clock);
     const pods = this.o.pods;
@@ -72,7 +76,9 @@ export class PodSync {
     const mine = (p: Obj) => !!p['spec']?.nodeName && this.o.node(p['spec'].nodeName) !== undefined;
     pods.addHandler({
       add: (p) => mine(p) && this.queue.add(keyOf(p)),
-      update: (_o, p) => mine(p) && this.queue.add(keyOf(p)),
+      // A change to status alone (ours echoed back, or someone else's) waits for the periodic
+      // re-sync, as the kubelet's status manager reconciles on its own schedule.
+      update: (o, p) => mine(p) && !statusOnly(o, p) && this.queue.add(keyOf(p)),
       delete: (p) => (mine(p) || this.tracked.has(keyOf(p))) && this.queue.add(keyOf(p)),
     });
   }
@@ -90,9 +96,27 @@ export class PodSync {
   /** Runs the workers until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    this.resyncLoop(signal);
     await runWorkers(this.queue, this.o.workers, (k) => this.reconcile(k), (key, err, retry) =>
       log.warn('pod sync failed', { pod: key, err, retry }),
     );
+  }
+
+  /** Re-queues a slice of the pods every second, so each comes round once per `resyncMs`. */
+  private resyncLoop(signal: AbortSignal): void {
+    const tickMs = 1_000;
+    let batch: string[] = [];
+    let share = 0;
+    const tick = () => {
+      if (signal.aborted) return;
+      if (batch.length === 0) {
+        batch = [...this.tracked.keys()];
+        share = Math.max(1, Math.ceil((batch.length * tickMs) / this.o.resyncMs));
+      }
+      for (const k of batch.splice(0, share)) this.queue.add(k);
+      this.o.clock.setTimeout(tick, tickMs);
+    };
+    this.o.clock.setTimeout(tick, tickMs);
   }
 
   /** Queued keys (progress output). */
@@ -146,76 +170,13 @@ export class PodSync {
       sandbox = (await rt.listPodSandboxes({ podUid: uid })).find((s) => s.id === id);
       if (!sandbox) throw new Error(`sandbox ${id} vanished`);
     }
-    const waits = new Map<string, string>();
-    let requeueMs: number | undefined;
-    const wait = (name: string, ms: number) => {
-      const delay = this.backoff.currentDelayMs(uid, name) / 1000;
-      waits.set(name, `back-off ${delay}s restarting failed container=${name} pod=${pod['metadata'].name}_${pod['metadata'].namespace}(${uid})`);
-      requeueMs = Math.min(requeueMs ?? ms, ms);
-    };
-    const policy = pod['spec']?.restartPolicy ?? 'Always';
-    let containers = await rt.listContainers({ sandboxId: sandbox.id });
-
-    // Init containers, one at a time, in order; each must exit 0 before the next.
-    let initDone = true;
-    for (const spec of (pod['spec']?.initContainers ?? []) as Obj[]) {
-      const c = latest(containers, spec['name']);
-      if (c?.state === 'exited' && c.exitCode === 0) continue;
-      initDone = false;
-      if (c?.state === 'running') break;
-      if (c?.state === 'exited' && policy === 'Never') break; // the pod has failed
-      if (c?.state === 'exited') {
-        const ms = this.backoff.next(uid, spec['name'], c.startedAt, c.finishedAt);
-        if (ms > 0) {
-          wait(spec['name'], ms);
-          break;
-        }
-      }
-      await this.start(node, pod, sandbox.id, spec, true, c ? c.metadata.attempt + (c.state === 'created' ? 0 : 1) : 0, c);
-      containers = await rt.listContainers({ sandboxId: sandbox.id });
-      const now = latest(containers, spec['name']);
-      if (now?.state === 'exited' && now.exitCode === 0) {
-        initDone = true;
-        continue; // finished already (the fake's init containers do): go on to the next
-      }
-      break;
-    }
-
-    if (initDone) {
-      for (const spec of (pod['spec']?.containers ?? []) as Obj[]) {
-        const c = latest(containers, spec['name']);
-        if (c?.state === 'running') continue;
-        if (c?.state === 'exited') {
-          const restart = policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
-          if (!restart) continue;
-          const ms = this.backoff.next(uid, spec['name'], c.startedAt, c.finishedAt);
-          if (ms > 0) {
-            wait(spec['name'], ms);
-            node.recorder.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec['name']} in pod ${pod['metadata'].name}_${pod['metadata'].namespace}(${uid})`, {
-              fieldPath: `spec.containers{${spec['name']}}`,
-            });
-            continue;
-          }
-        }
-        await this.start(node, pod, sandbox.id, spec, false, c ? c.metadata.attempt + (c.state === 'created' ? 0 : 1) : 0, c);
-      }
-      containers = await rt.listContainers({ sandboxId: sandbox.id });
-    }
-
+    const { containers, waits, requeueMs } = await runContainers(node.runtime, node.recorder, this.backoff, pod, sandbox.id);
     const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits }, false);
     if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') {
       // A finished pod's sandbox (and its IP) is released at once, as the kubelet does.
       await rt.stopPodSandbox(sandbox.id);
     }
     return requeueMs !== undefined ? { requeueAfterMs: requeueMs } : undefined;
-  }
-
-  private async start(node: SyncNode, pod: Obj, sandboxId: string, spec: Obj, init: boolean, attempt: number, previous?: ContainerStatus): Promise<void> {
-    if (previous?.state === 'created') {
-      await node.runtime.startContainer(previous.id);
-      return;
-    }
-    await startContainer(node.runtime, node.recorder, { pod, sandboxId, spec, init, attempt });
   }
 
   /** Stops everything of a deleted pod, posts its terminal status, then completes the deletion. */
@@ -274,12 +235,14 @@ export class PodSync {
   }
 }
 
+/** Only the status changed (uid, deletion, spec and annotations as they were). */
+function statusOnly(old: Obj, cur: Obj): boolean {
+  const a = old['metadata'] ?? {};
+  const b = cur['metadata'] ?? {};
+  return a.uid === b.uid && a.deletionTimestamp === b.deletionTimestamp && deepEqual(old['spec'], cur['spec']) && deepEqual(a.annotations, b.annotations);
+}
+
 function newest(s: SandboxStatus[]): SandboxStatus | undefined {
   return s.reduce<SandboxStatus | undefined>((a, b) => (!a || b.createdAt > a.createdAt || (b.createdAt === a.createdAt && b.metadata.attempt > a.metadata.attempt) ? b : a), undefined);
 }
 
-function latest(cs: ContainerStatus[], name: string): ContainerStatus | undefined {
-  let best: ContainerStatus | undefined;
-  for (const c of cs) if (c.metadata.name === name && (!best || c.metadata.attempt > best.metadata.attempt)) best = c;
-  return best;
-}
