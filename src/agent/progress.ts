@@ -14,6 +14,13 @@ export interface Progress {
   stop(): void;
 }
 
+/** Resident memory and how much of it the JS heap and buffers explain, in MB. */
+function memory(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return { rssMB: mb(m.rss), heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external) };
+}
+
 export function startProgress(host: AgentHost, client: LimitedClient, total: number, log: Logger): Progress {
   const t0 = performance.now();
   let lastCount = 0;
@@ -52,7 +59,7 @@ export function startProgress(host: AgentHost, client: LimitedClient, total: num
       leaseRenewalsPerSecond: Math.round(((renewals - lastRenewals) * 1000) / (now - lastSummaryAt)),
       syncQueue: host.podSync.pending,
       fallbackPodCIDRs: host.podCIDRFallbacks || undefined,
-      rssMB: Math.round(process.memoryUsage.rss() / 1048576),
+      ...memory(),
     };
     lastRenewals = renewals;
     lastSummaryAt = now;
