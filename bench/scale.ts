@@ -210,7 +210,10 @@ try {
     await new Promise((r) => sim!.once('exit', r));
   }
   client.close();
-  const tail = fs.existsSync(simLog) ? fs.readFileSync(simLog, 'utf8').split('\n').filter((l) => / (WARN|ERROR) /.test(l)).slice(0, 5) : [];
-  if (tail.length) console.log(`sim warnings (first 5):\n${tail.join('\n')}`);
+  const lines = fs.existsSync(simLog) ? fs.readFileSync(simLog, 'utf8').split('\n') : [];
+  const warnings = lines.filter((l) => / (WARN|ERROR) /.test(l)).slice(0, 5);
+  if (warnings.length) console.log(`sim warnings (first 5):\n${warnings.join('\n')}`);
+  const summaries = lines.filter((l) => / sim: simulation /.test(l));
+  if (summaries.length) console.log(`sim summaries (every 30 s while pods move):\n${summaries.join('\n')}`);
   await srv.stop();
 }

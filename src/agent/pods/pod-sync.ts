@@ -78,9 +78,19 @@ export class PodSync {
       add: (p) => mine(p) && this.queue.add(keyOf(p)),
       // A change to status alone (ours echoed back, or someone else's) waits for the periodic
       // re-sync, as the kubelet's status manager reconciles on its own schedule.
-      update: (o, p) => mine(p) && !statusOnly(o, p) && this.queue.add(keyOf(p)),
+      update: (o, p) => {
+        this.caughtUp(p);
+        if (mine(p) && !statusOnly(o, p)) this.queue.add(keyOf(p));
+      },
       delete: (p) => (mine(p) || this.tracked.has(keyOf(p))) && this.queue.add(keyOf(p)),
     });
+  }
+
+  /** Drops our copy of a written status once the cache holds that version or a newer one. */
+  private caughtUp(p: Obj): void {
+    const key = keyOf(p);
+    const mine = this.written.get(key);
+    if (mine && Number(p['metadata']?.resourceVersion) >= mine.rv) this.written.delete(key);
   }
 
   /** Follows a node's runtime: container exits re-sync their pod. Returns the unsubscribe function. */
