@@ -38,6 +38,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** Servers this process started: killed when it exits, even by a crash, so none outlives its test. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -86,6 +92,8 @@ export async function startServer(extraArgs: string[] = []): Promise<TestServer>
       { stdio: ['ignore', out.fd, out.fd] },
     );
     await out.close();
+    children.add(proc);
+    proc.once('exit', () => children.delete(proc));
     await waitForFile(kubeconfig, proc, logFile, 15_000);
     const text = await fs.readFile(kubeconfig, 'utf8');
     server.port = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
