@@ -24,6 +24,8 @@ export interface NodeCredential {
   certPem: string;
   /** The CA that signed the API server's certificate (to verify the server). */
   serverCaPem: string;
+  /** The CA of client certificates (agents accept the API server's client certificate by it). */
+  clientCaPem: string;
 }
 
 export interface CredentialIssuerDeps {
@@ -84,5 +86,5 @@ export async function issueNodeCredential(deps: CredentialIssuerDeps, req: Crede
     validityDays: deps.validityDays ?? 365,
     publicKey: req.publicKeyPem,
   });
-  return { certPem, serverCaPem: deps.serverCaPem };
+  return { certPem, serverCaPem: deps.serverCaPem, clientCaPem: deps.clientCA.certPem };
 }

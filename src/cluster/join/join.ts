@@ -86,6 +86,7 @@ export function agentFiles(dataDir: string) {
     key: path.join(dir, 'client-kubelet.key'),
     cert: path.join(dir, 'client-kubelet.crt'),
     ca: path.join(dir, 'server-ca.crt'),
+    clientCa: path.join(dir, 'client-ca.crt'),
     password: path.join(dir, 'node-password'),
   };
 }
@@ -96,8 +97,8 @@ export async function joinCluster(o: JoinOptions): Promise<HttpCredentials> {
   await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
   const keyPem = await readOrCreate(files.key, () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   const password = (await readOrCreate(files.password, () => randomBytes(16).toString('hex'))).trim();
-  const existing = await Promise.all([fs.readFile(files.cert, 'utf8').catch(() => ''), fs.readFile(files.ca, 'utf8').catch(() => '')]);
-  if (existing[0] && existing[1]) {
+  const existing = await Promise.all([files.cert, files.ca, files.clientCa].map((f) => fs.readFile(f, 'utf8').catch(() => '')));
+  if (existing[0] && existing[1] && existing[2]) {
     const cert = new X509Certificate(existing[0]);
     if (Date.parse(cert.validTo) - Date.now() > 30 * 86_400_000 && cert.subject.includes(`CN=system:node:${o.nodeName}`)) {
       return { server: o.server, caPem: existing[1], certPem: existing[0], keyPem };
@@ -139,7 +140,9 @@ export async function joinCluster(o: JoinOptions): Promise<HttpCredentials> {
     }
     throw new JoinError(`joining failed (${res.status}): ${msg}`);
   }
-  const cred = JSON.parse(res.text) as { certPem: string; serverCaPem: string };
+  const cred = JSON.parse(res.text) as { certPem: string; serverCaPem: string; clientCaPem?: string };
+  // client-ca.crt lets the agent's streaming port accept only the API server's client certificate.
+  if (cred.clientCaPem) await writeFileAtomic(files.clientCa, cred.clientCaPem, 0o600);
   await writeFileAtomic(files.cert, cred.certPem, 0o600);
   await writeFileAtomic(files.ca, cred.serverCaPem, 0o600);
   log.info('joined the cluster', { server: o.server, node: o.nodeName });

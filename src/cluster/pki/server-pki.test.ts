@@ -11,7 +11,7 @@ import { isPkiError } from './errors.ts';
 import { caCertHash, ensureServerPKI, pkiFilePaths, type PkiFile } from './server-pki.ts';
 import { createCA, issueCertificate } from './x509.ts';
 
-const ALL: PkiFile[] = ['server-ca', 'client-ca', 'serving-kube-apiserver', 'client-admin'];
+const ALL: PkiFile[] = ['server-ca', 'client-ca', 'serving-kube-apiserver', 'client-admin', 'client-kube-apiserver'];
 const opts = { dnsNames: [] as string[], ipAddresses: [] as string[] };
 
 let dataDir = '';

@@ -45,7 +45,7 @@ export interface ServerPKIOptions {
 }
 
 /** File base names (each has `.crt` and `.key`). */
-export type PkiFile = 'server-ca' | 'client-ca' | 'serving-kube-apiserver' | 'client-admin';
+export type PkiFile = 'server-ca' | 'client-ca' | 'serving-kube-apiserver' | 'client-admin' | 'client-kube-apiserver';
 
 export interface ServerPKI {
   /** `<dataDir>/server/tls` */
@@ -54,6 +54,8 @@ export interface ServerPKI {
   clientCA: CertKeyPair;
   serving: CertKeyPair;
   admin: CertKeyPair;
+  /** The API server's client certificate towards agents (logs, exec, port-forward, stats), as k3s's client-kube-apiserver. */
+  apiserverClient: CertKeyPair;
   /** What this call created or re-issued, in order; empty when everything was reused. */
   changed: PkiFile[];
 }
@@ -195,10 +197,17 @@ export async function ensureServerPKI(dataDir: string, opts: ServerPKIOptions): 
     { commonName: 'system:admin', organizations: ['system:masters'], usage: 'client', validityDays: LEAF_VALIDITY_DAYS },
     changed,
   );
-  for (const name of ['server-ca', 'client-ca', 'serving-kube-apiserver', 'client-admin'] as const) {
+  const apiserverClient = await ensureLeaf(
+    dataDir,
+    'client-kube-apiserver',
+    clientCA,
+    { commonName: 'system:apiserver', organizations: ['system:masters'], usage: 'client', validityDays: LEAF_VALIDITY_DAYS },
+    changed,
+  );
+  for (const name of ['server-ca', 'client-ca', 'serving-kube-apiserver', 'client-admin', 'client-kube-apiserver'] as const) {
     const files = pkiFilePaths(dataDir, name);
     await ensureMode(files.cert, 0o600);
     await ensureMode(files.key, 0o600);
   }
-  return { dir, serverCA, clientCA, serving, admin, changed };
+  return { dir, serverCA, clientCA, serving, admin, apiserverClient, changed };
 }
