@@ -31,6 +31,30 @@ export interface SandboxConfig {
   annotations: Record<string, string>;
   /** The pod shares the node's network namespace: no pod IP is allocated. */
   hostNetwork: boolean;
+  /** resolv.conf for the pod (absent: the runtime's default, the host's). */
+  dns?: DnsConfig;
+  /** hostPort mappings (CNI portmap). */
+  portMappings?: PortMapping[];
+  /**
+   * Absolute directory for the pod's container logs:
+   * `<dataDir>/agent/pod-logs/<namespace>_<name>_<uid>` (see podLogDirectory).
+   */
+  logDirectory?: string;
+  /** The pod's cgroup parent (cgroupfs path); absent: the runtime's default. */
+  cgroupParent?: string;
+}
+
+export interface DnsConfig {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
+export interface PortMapping {
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort: number;
+  hostIP?: string;
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -61,6 +85,41 @@ export interface ContainerConfig {
   /** Init containers run to completion before regular containers start. */
   init?: boolean;
   labels?: Record<string, string>;
+  env?: { name: string; value: string }[];
+  mounts?: VolumeMount[];
+  workingDir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+  /** Relative to the sandbox's logDirectory: `<container>/<restartCount>.log`. */
+  logPath?: string;
+  securityContext?: ContainerSecurity;
+  resources?: ContainerResources;
+}
+
+export interface VolumeMount {
+  containerPath: string;
+  hostPath: string;
+  readOnly: boolean;
+  /** Kubernetes mountPropagation; default None (private). */
+  propagation?: 'None' | 'HostToContainer' | 'Bidirectional';
+}
+
+export interface ContainerSecurity {
+  runAsUser?: number;
+  runAsGroup?: number;
+  privileged?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** cgroup settings as the kubelet derives them from requests and limits (see pods/resources.ts). */
+export interface ContainerResources {
+  cpuShares?: number;
+  /** Microseconds per period; absent or 0: no CPU limit. */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** Absent or 0: no memory limit. */
+  memoryLimitBytes?: number;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -81,11 +140,29 @@ export interface ContainerStatus {
   /** For exited containers: Completed, Error, OOMKilled… */
   reason: string;
   message: string;
+  /** Absolute path of the container's CRI-format log file ('' when it has none). */
+  logPath?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
 }
 
 export interface ImageRef {
   /** The resolved image id (what pod status reports as imageID). */
   ref: string;
+}
+
+/** Credentials for one pull (from an imagePullSecret), as CRI's AuthConfig. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** base64 of `user:password`, as in a docker config. */
+  auth?: string;
+  identityToken?: string;
+  registryToken?: string;
 }
 
 export interface RuntimeCondition {
@@ -122,7 +199,8 @@ export interface Runtime {
 
   /** Returns the image's reference if present, without pulling. */
   imageStatus(image: string): Promise<ImageRef | undefined>;
-  pullImage(image: string): Promise<ImageRef>;
+  /** Pulls with the registry credentials if given; failures carry the registry's message. */
+  pullImage(image: string, auth?: RegistryAuth): Promise<ImageRef>;
 
   /** Creates and starts a sandbox (with its network); resolves with its id. */
   runPodSandbox(cfg: SandboxConfig): Promise<string>;
@@ -137,12 +215,18 @@ export interface Runtime {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   listContainers(filter?: { sandboxId?: string; podUid?: string }): Promise<ContainerStatus[]>;
+  /**
+   * Runs a command in a running container and collects its output (exec
+   * probes, preStop hooks). A command that overruns `timeoutSeconds` (0: no
+   * limit) fails with a RuntimeError coded 'DeadlineExceeded'.
+   */
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
 
   /** Subscribes to container events; returns the unsubscribe function. */
   onContainerEvent(handler: (e: ContainerEvent) => void): () => void;
 }
 
-export type RuntimeErrorCode = 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable' | 'Internal';
+export type RuntimeErrorCode = 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable' | 'Internal' | 'DeadlineExceeded';
 
 /** A runtime failure, with the gRPC-style code the CRI would give. */
 export class RuntimeError extends Error {
@@ -157,4 +241,14 @@ export class RuntimeError extends Error {
 /** True when the runtime reports the condition as met. */
 export function runtimeConditionMet(s: RuntimeStatus, type: RuntimeCondition['type']): boolean {
   return s.conditions.find((c) => c.type === type)?.status === true;
+}
+
+/** Where a pod's container logs live under the agent's data directory (the kubelet's /var/log/pods layout). */
+export function podLogDirectory(dataDir: string, pod: { namespace: string; name: string; uid: string }): string {
+  return `${dataDir}/agent/pod-logs/${pod.namespace}_${pod.name}_${pod.uid}`;
+}
+
+/** A container's log file, relative to its pod's log directory: `<container>/<restartCount>.log`. */
+export function containerLogPath(name: string, attempt: number): string {
+  return `${name}/${attempt}.log`;
 }

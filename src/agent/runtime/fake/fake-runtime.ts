@@ -18,6 +18,7 @@ import {
   type ContainerConfig,
   type ContainerEvent,
   type ContainerStatus,
+  type ExecResult,
   type ImageRef,
   type Runtime,
   type RuntimeStatus,
@@ -222,6 +223,13 @@ export class FakeRuntime implements Runtime {
       out.push({ ...c.status, metadata: { ...c.status.metadata } });
     }
     return out;
+  }
+
+  /** Fake containers run nothing: a command in a running one succeeds with no output. */
+  async execSync(containerId: string, _cmd: string[], _timeoutSeconds: number): Promise<ExecResult> {
+    const c = this.mustGet(containerId);
+    if (c.status.state !== 'running') throw new RuntimeError('FailedPrecondition', `container ${containerId} is not running`);
+    return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   }
 
   onContainerEvent(handler: (e: ContainerEvent) => void): () => void {
