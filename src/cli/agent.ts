@@ -1,20 +1,25 @@
 /**
- * `bramble agent`: the node agent. This release has the `fake` runtime
- * only (a simulated node: pods run nowhere), and joins with the admin
- * kubeconfig; containerd over CRI and token joins come in a later release.
+ * `bramble agent`: the node agent. Joins a server with its token (or uses a
+ * kubeconfig), registers the node and runs the pods bound to it on
+ * containerd, or on the `fake` runtime (a simulated node: pods run nowhere).
+ * The work is in src/agent/run.ts, shared with the server's embedded agent.
  */
 import os from 'node:os';
 import { UsageError, type CommandSpec, type FlagValues } from './flags.ts';
+import { defaultDataDir } from './server.ts';
 
 export const spec: CommandSpec = {
   name: 'agent',
   summary: 'Run a node agent: registers this node, keeps its Lease and status, and runs the pods bound to it',
-  usage: 'bramble agent --runtime fake --kubeconfig FILE [--node-name NAME] [flags]',
+  usage: 'bramble agent --server https://SERVER:6443 --token TOKEN [--node-name NAME] [flags]',
   flags: [
-    { name: 'runtime', kind: 'string', arg: 'NAME', default: 'fake', env: 'BRAMBLE_RUNTIME', help: 'Container runtime: fake (simulated node; containerd arrives in a later release)' },
-    { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with (for now the admin kubeconfig)' },
-    { name: 'server', kind: 'string', arg: 'URL', env: 'BRAMBLE_URL', help: 'Server to join with a token (not supported yet: use --kubeconfig)' },
-    { name: 'token', kind: 'string', arg: 'TOKEN', env: 'BRAMBLE_TOKEN', help: 'Join token (not supported yet: use --kubeconfig)' },
+    { name: 'server', kind: 'string', arg: 'URL', env: 'BRAMBLE_URL', help: 'Server to join, e.g. https://192.168.1.10:6443', short: 's' },
+    { name: 'token', kind: 'string', arg: 'TOKEN', env: 'BRAMBLE_TOKEN', help: 'Join token (the server\'s <data-dir>/server/node-token)', short: 't' },
+    { name: 'token-file', kind: 'string', arg: 'FILE', env: 'BRAMBLE_TOKEN_FILE', help: 'File holding the join token' },
+    { name: 'data-dir', kind: 'string', arg: 'DIR', default: defaultDataDir, env: 'BRAMBLE_DATA_DIR', help: 'Folder to hold the agent\'s state (credentials, containerd, pod data)', short: 'd' },
+    { name: 'runtime', kind: 'string', arg: 'NAME', default: 'containerd', env: 'BRAMBLE_RUNTIME', help: 'Container runtime: containerd, or fake (a simulated node: pods run nowhere)' },
+    { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Use this existing CRI socket instead of starting containerd' },
+    { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with, instead of joining with a token' },
     { name: 'node-name', kind: 'string', arg: 'NAME', env: 'BRAMBLE_NODE_NAME', help: 'Node name (default: the host name)' },
     { name: 'node-label', kind: 'list', arg: 'KEY=VALUE', default: [], help: 'Label to register the node with (repeatable)' },
     { name: 'node-taint', kind: 'list', arg: 'KEY=VALUE:EFFECT', default: [], help: 'Taint to register the node with (repeatable)' },
@@ -45,16 +50,28 @@ export async function nodeFlags(values: FlagValues) {
 }
 
 export async function run(values: FlagValues): Promise<number> {
-  if (values['server'] !== undefined || values['token'] !== undefined) {
-    throw new UsageError('joining with --server/--token is not supported yet; pass the admin kubeconfig with --kubeconfig');
+  const runtime = String(values['runtime']);
+  if (runtime !== 'fake' && runtime !== 'containerd') throw new UsageError(`unknown runtime "${runtime}" (supported: containerd, fake)`);
+  const server = values['server'] as string | undefined;
+  let token = values['token'] as string | undefined;
+  const tokenFile = values['token-file'] as string | undefined;
+  if (!token && tokenFile) {
+    const fs = await import('node:fs');
+    try {
+      token = fs.readFileSync(tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new UsageError(`cannot read --token-file ${tokenFile}: ${(e as Error).message}`);
+    }
   }
-  if (values['runtime'] !== 'fake') throw new UsageError(`runtime "${String(values['runtime'])}" is not supported yet (supported: fake)`);
-  const kubeconfig = values['kubeconfig'];
-  if (typeof kubeconfig !== 'string' || !kubeconfig) throw new UsageError('--kubeconfig is required');
+  const kubeconfig = values['kubeconfig'] as string | undefined;
+  if (server) {
+    if (!/^https:\/\/[^/]+/.test(server)) throw new UsageError(`--server must be an https:// URL, like https://192.168.1.10:6443 (got "${server}")`);
+    if (!token) throw new UsageError('--server needs --token (or --token-file): the server writes it to <data-dir>/server/node-token');
+  } else if (!kubeconfig) {
+    throw new UsageError('pass --server URL and --token TOKEN to join a cluster (or --kubeconfig FILE)');
+  }
   const flags = await nodeFlags(values);
   const name = String(values['node-name'] ?? os.hostname()).toLowerCase();
-  const { fakeNodeConfig, fallbackPodCIDR } = await import('../agent/config.ts');
-  const { defaultNodeIP } = await import('../agent/node/host-info.ts');
   const { parseCIDR } = await import('../agent/runtime/fake/ip-pool.ts');
   const podCIDR = values['pod-cidr'] as string | undefined;
   if (podCIDR) {
@@ -64,40 +81,49 @@ export async function run(values: FlagValues): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   }
-  const { HttpClient } = await import('../client/http.ts');
-  const { LimitedClient } = await import('../agent/limited-client.ts');
-  const { AgentHost } = await import('../agent/host.ts');
-  const { fakeNodeRuntime } = await import('../agent/runtime/fake/index.ts');
+  const path = await import('node:path');
+  const { startAgent, AgentStartError } = await import('../agent/run.ts');
   const { logger } = await import('../util/log.ts');
   const { version } = await import('./version.ts');
   const log = logger('agent');
 
-  const http = HttpClient.fromKubeconfig(kubeconfig);
-  const config = fakeNodeConfig({ name, internalIP: String(values['node-ip'] ?? defaultNodeIP()), ...flags, runtimeVersion: version });
-  const host = new AgentHost({
-    client: new LimitedClient(http, 16),
-    heartbeatClient: http,
-    eventClient: new LimitedClient(http, 4),
-    nodes: [{ config, fallbackPodCIDR: podCIDR ?? fallbackPodCIDR(name) }],
-    runtimeFor: () => fakeNodeRuntime({ version }),
-    podFieldSelector: `spec.nodeName=${name}`,
-    nodeSelector: { fieldSelector: `metadata.name=${name}` },
-    podCIDRWaitMs: flags.podCIDRWaitMs,
-  });
   // The client's session and the timers are unref'd; this keeps the process up until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   }).finally(() => clearInterval(keepAlive));
-  log.info('starting node agent', { node: name, runtime: 'fake' });
+  let agent;
+  try {
+    agent = await startAgent({
+      nodeName: name,
+      dataDir: path.resolve(String(values['data-dir'])),
+      runtime,
+      server,
+      token,
+      kubeconfig,
+      labels: flags.labels,
+      taints: flags.taints,
+      internalIP: values['node-ip'] as string | undefined,
+      capacity: flags.capacity,
+      podCIDR,
+      podCIDRWaitMs: flags.podCIDRWaitMs,
+      containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
+      version,
+    });
+  } catch (e) {
+    clearInterval(keepAlive);
+    if (e instanceof AgentStartError) {
+      log.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
   // Registration is retried until it works (the server may start later), unless we are told to stop.
-  const started = await Promise.race([host.start(), stopped.then(() => undefined)]);
-  if (started) log.info('node registered; agent running', { node: name, internalIP: config.internalIP });
+  agent.registered.catch((e) => log.error('registration failed', { error: (e as Error).message }));
   const signal = await stopped;
   log.info('stopping node agent; the Node stays registered', { node: name, signal });
-  await host.stop();
-  http.close();
+  await agent.stop();
   log.debug('stopped');
   return 0;
 }

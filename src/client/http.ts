@@ -66,6 +66,11 @@ export class HttpClient implements Client {
     this.userName = userName;
   }
 
+  /** The server URL this client talks to. */
+  get server(): string {
+    return this.creds.server;
+  }
+
   /** A client from a kubeconfig with embedded certificate data (as bramble writes). */
   static fromKubeconfig(file: string): HttpClient {
     const kc = yaml().parse(fs.readFileSync(file, 'utf8'));

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { brambleBin, run, startServer, type TestServer } from '../harness/server.ts';
 
@@ -147,13 +148,27 @@ spec:
 });
 
 describe('bramble agent usage', () => {
-  it('--server/--token is not supported yet; other runtimes neither; --help works', async () => {
-    const token = await run(brambleBin, ['agent', '--server', 'https://127.0.0.1:6443', '--token', 'K10abc::def']);
-    assert.equal(token.code, 2);
-    assert.match(token.stderr, /--server\/--token is not supported yet/);
-    const rt = await run(brambleBin, ['agent', '--runtime', 'containerd', '--kubeconfig', '/dev/null']);
+  it('--server needs a token and an https URL; unknown runtimes are refused; a wrong token exits 1 saying so; --help works', async () => {
+    const noToken = await run(brambleBin, ['agent', '--server', 'https://127.0.0.1:6443']);
+    assert.equal(noToken.code, 2);
+    assert.match(noToken.stderr, /--server needs --token/);
+    const plain = await run(brambleBin, ['agent', '--server', 'http://127.0.0.1:6443', '--token', 'x']);
+    assert.equal(plain.code, 2);
+    assert.match(plain.stderr, /--server must be an https:\/\/ URL/);
+    const nothing = await run(brambleBin, ['agent', '--runtime', 'fake']);
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /pass --server URL and --token TOKEN/);
+    const rt = await run(brambleBin, ['agent', '--runtime', 'docker', '--kubeconfig', '/dev/null']);
     assert.equal(rt.code, 2);
-    assert.match(rt.stderr, /runtime "containerd" is not supported yet/);
+    assert.match(rt.stderr, /unknown runtime "docker"/);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-agent-usage-'));
+    try {
+      const wrong = await run(brambleBin, ['agent', '--runtime', 'fake', '--data-dir', dataDir, '--server', `https://127.0.0.1:${srv.port}`, '--token', 'K10' + '0'.repeat(64) + '::server:' + 'f'.repeat(32)]);
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr + wrong.stdout, /does not match the token/);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
     const help = await run(brambleBin, ['agent', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--node-taint KEY=VALUE:EFFECT/);

@@ -6,7 +6,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { isApiError } from '../../src/api/errors.ts';
 import { HttpClient } from '../../src/client/http.ts';
 import { resources } from '../../src/client/types.ts';
 import { joinCluster, JoinError } from '../../src/cluster/join/join.ts';
-import { startServer, type TestServer } from '../harness/server.ts';
+import { brambleBin, startServer, type TestServer } from '../harness/server.ts';
 
 let srv: TestServer;
 let admin: HttpClient;
@@ -127,5 +128,37 @@ describe('node credentials', () => {
   it('reuses its credential on later starts without contacting the server', async () => {
     const creds = await joinCluster({ server: 'https://127.0.0.1:1', token: 'unused', nodeName: 'board-1', dataDir: dir });
     assert.match(creds.certPem, /BEGIN CERTIFICATE/);
+  });
+});
+
+describe('bramble agent joins with the token', () => {
+  it('registers a Ready node under its own credential, with the client CA saved for its streaming port', async () => {
+    const dataDir = tmp();
+    const log = fs.openSync(path.join(srv.dir, 'agent-joined.log'), 'a');
+    const child = spawn(brambleBin, ['agent', '--runtime', 'fake', '--server', url, '--token', token, '--data-dir', dataDir, '--node-name', 'joined-1', '--pod-cidr-wait', '5s'], {
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    try {
+      const deadline = Date.now() + 30_000;
+      let ready = false;
+      while (!ready && Date.now() < deadline) {
+        const n = await admin.get(resources.nodes, '', 'joined-1').catch(() => undefined);
+        ready = !!n && (n['status']?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+        if (!ready) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(ready, 'the joined node turns Ready');
+      const cert = new X509Certificate(fs.readFileSync(path.join(dataDir, 'agent', 'client-kubelet.crt')));
+      assert.match(cert.subject, /CN=system:node:joined-1/);
+      assert.match(cert.subject, /O=system:nodes/);
+      const clientCa = fs.readFileSync(path.join(dataDir, 'agent', 'client-ca.crt'), 'utf8');
+      assert.ok(cert.verify(new X509Certificate(clientCa).publicKey), 'client-ca.crt is the CA that signed the node certificate');
+      const lease = await admin.get(resources.leases, 'kube-node-lease', 'joined-1');
+      assert.equal(lease['spec'].holderIdentity, 'joined-1');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    }
+    assert.equal(child.exitCode, 0);
   });
 });

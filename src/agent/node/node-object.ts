@@ -33,8 +33,12 @@ export interface NodeConfig {
   labels: Record<string, string>;
   /** `--node-taint`s: set at registration only (upstream registerWithTaints). */
   taints: Obj[];
-  /** Capacity; allocatable equals it (no reservations on a simulated node). */
+  /** Capacity of the machine (or of the simulated node). */
   capacity: Record<string, string>;
+  /** Capacity minus reservations; equal to capacity when absent (simulated nodes reserve nothing). */
+  allocatable?: Record<string, string>;
+  /** Port of the agent's streaming/stats server (status.daemonEndpoints); 10250 when absent. */
+  daemonPort?: number;
   internalIP: string;
   hostname: string;
   info: NodeInfo;
@@ -80,13 +84,13 @@ export function nodeStatus(cfg: NodeConfig, readiness: Readiness, previous: Obj 
   ];
   return {
     capacity: { ...cfg.capacity },
-    allocatable: { ...cfg.capacity },
+    allocatable: { ...(cfg.allocatable ?? cfg.capacity) },
     conditions,
     addresses: [
       { type: 'InternalIP', address: cfg.internalIP },
       { type: 'Hostname', address: cfg.hostname },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: cfg.daemonPort ?? 10250 } },
     nodeInfo: { ...cfg.info, kubeletVersion },
   };
 }
