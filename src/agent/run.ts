@@ -92,6 +92,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const { fakeNodeRuntime } = await import('./runtime/fake/index.ts');
     nodeRuntime = fakeNodeRuntime({ version: o.version });
     config = fakeNodeConfig({ name: o.nodeName, internalIP, labels: o.labels, taints: o.taints, capacity: o.capacity ?? { cpu: '4', memory: '8Gi', pods: '110' }, runtimeVersion: o.version });
+    if (o.controlPlane) config.defaultLabels['node-role.kubernetes.io/control-plane'] = 'true';
   } else {
     const opened = await openRealRuntime(o);
     nodeRuntime = opened.nodeRuntime;

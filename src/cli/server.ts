@@ -24,7 +24,13 @@ export const spec: CommandSpec = {
     { name: 'write-kubeconfig', kind: 'string', arg: 'FILE', default: defaultKubeconfig, env: 'BRAMBLE_KUBECONFIG_OUTPUT', help: 'Write the admin kubeconfig to this file once the API answers', short: 'o' },
     { name: 'write-kubeconfig-mode', kind: 'string', arg: 'MODE', default: '0600', env: 'BRAMBLE_KUBECONFIG_MODE', help: 'File mode of the written kubeconfig (octal)' },
     { name: 'token', kind: 'string', arg: 'TOKEN', env: 'BRAMBLE_TOKEN', help: 'Shared secret agents join with (default: generated; see <data-dir>/server/node-token)', short: 't' },
-    { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (the agent arrives in a later release)' },
+    { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (this board runs the control plane only)' },
+    { name: 'agent-runtime', kind: 'string', arg: 'NAME', default: 'containerd', help: 'Runtime of the embedded agent: containerd, or fake (a simulated node)' },
+    { name: 'node-name', kind: 'string', arg: 'NAME', env: 'BRAMBLE_NODE_NAME', help: 'Node name of the embedded agent (default: the host name)' },
+    { name: 'node-label', kind: 'list', arg: 'KEY=VALUE', default: [], help: 'Label to register the embedded agent\'s node with (repeatable)' },
+    { name: 'node-taint', kind: 'list', arg: 'KEY=VALUE:EFFECT', default: [], help: 'Taint to register the embedded agent\'s node with (repeatable)' },
+    { name: 'node-ip', kind: 'string', arg: 'ADDR', help: 'InternalIP of the embedded agent\'s node (default: the advertise address)' },
+    { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Embedded agent: use this existing CRI socket instead of starting containerd' },
     { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
     { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
     { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'IPv4 range for pod IPs (a /24 per node)' },
@@ -37,6 +43,25 @@ export const spec: CommandSpec = {
     { name: 'debug', kind: 'bool', help: 'Shorthand for --log-level debug' },
   ],
 };
+
+async function embeddedAgent(values: FlagValues) {
+  const runtime = String(values['agent-runtime']);
+  if (runtime !== 'containerd' && runtime !== 'fake') throw new UsageError(`unknown --agent-runtime "${runtime}" (supported: containerd, fake)`);
+  const { ConfigError, parseLabels, parseTaints } = await import('../agent/config.ts');
+  try {
+    return {
+      runtime: runtime as 'containerd' | 'fake',
+      nodeName: String(values['node-name'] ?? os.hostname()).toLowerCase(),
+      labels: parseLabels((values['node-label'] as string[] | undefined) ?? []),
+      taints: parseTaints((values['node-taint'] as string[] | undefined) ?? []),
+      nodeIP: values['node-ip'] as string | undefined,
+      containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
+    };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 export async function run(values: FlagValues): Promise<number> {
   const { startServer } = await import('../server/start.ts');
@@ -58,6 +83,7 @@ export async function run(values: FlagValues): Promise<number> {
       kubeconfigPath: path.resolve(String(values['write-kubeconfig'])),
       kubeconfigMode: mode,
       disableAgent: values['disable-agent'] === true,
+      agent: await embeddedAgent(values),
       compactionIntervalMs,
       disable: (values['disable'] as string[] | undefined) ?? [],
       token: (values['token'] as string | undefined) || undefined,

@@ -13,12 +13,23 @@ export interface ServerConfig {
   kubeconfigPath: string;
   kubeconfigMode: string;
   disableAgent: boolean;
+  /** The embedded agent (unless disableAgent): joins this server over loopback with the node token, as any agent does. */
+  agent?: EmbeddedAgentConfig;
   compactionIntervalMs: number;
   /** Join secret or full K10 token (`--token`); generated on first start when absent. */
   token?: string;
   /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
   disable: string[];
   controllers: ControllerConfig;
+}
+
+export interface EmbeddedAgentConfig {
+  runtime: 'containerd' | 'fake';
+  nodeName: string;
+  labels: Record<string, string>;
+  taints: import('../client/types.ts').Obj[];
+  nodeIP?: string;
+  containerRuntimeEndpoint?: string;
 }
 
 /** Go-style durations: `5m`, `90s`, `1h30m`, `250ms`. */

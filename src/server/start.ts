@@ -33,6 +33,8 @@ import { createHooks } from './hooks.ts';
 import { createOpenAPIProvider } from './openapi.ts';
 import { decodeProtobufBody } from './protobuf.ts';
 import { selfCheck } from './self-check.ts';
+import { startAgent, type RunningAgent } from '../agent/run.ts';
+import { formatToken } from '../cluster/join/token.ts';
 
 const log = logger('server');
 
@@ -134,9 +136,37 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   await step(`writing kubeconfig ${cfg.kubeconfigPath}`, () => writeKubeconfig(cfg.kubeconfigPath, kubeconfig, cfg.kubeconfigMode));
   log.info('bramble server is ready', { addr: `${cfg.bindAddress}:${port}`, kubeconfig: cfg.kubeconfigPath, nodeToken: serverToken.file, ms: Date.now() - started });
 
+  // The embedded agent takes the same path as any other: the token, over
+  // loopback. Its failure is logged and leaves the control plane serving
+  // (a board whose containerd is broken can still be managed).
+  let agent: RunningAgent | undefined;
+  if (!cfg.disableAgent && cfg.agent) {
+    const a = cfg.agent;
+    try {
+      agent = await startAgent({
+        nodeName: a.nodeName,
+        dataDir: cfg.dataDir,
+        runtime: a.runtime,
+        server: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`,
+        token: formatToken(serverToken.token),
+        labels: a.labels,
+        taints: a.taints,
+        internalIP: a.nodeIP ?? cfg.advertiseAddress,
+        podCIDRWaitMs: 30_000,
+        containerRuntimeEndpoint: a.containerRuntimeEndpoint,
+        controlPlane: true,
+        version,
+      });
+      agent.registered.catch((e) => log.error('embedded agent: registration failed', { error: (e as Error).message }));
+    } catch (e) {
+      log.error('embedded agent did not start; the control plane keeps serving (start with --disable-agent to skip it)', { error: (e as Error).message });
+    }
+  }
+
   return {
     port,
     async stop() {
+      await agent?.stop().catch((e) => log.warn('embedded agent stopped with an error', { error: (e as Error).message }));
       ready = false;
       controllers.abort();
       await server.close();

@@ -88,7 +88,8 @@ export async function startServer(extraArgs: string[] = []): Promise<TestServer>
     const out = await fs.open(logFile, 'a');
     proc = spawn(
       brambleBin,
-      ['server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig, ...extraArgs],
+      // No embedded agent unless a test asks for one (--agent-runtime): tests bring their own nodes.
+      ['server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig, ...(extraArgs.includes('--agent-runtime') ? [] : ['--disable-agent']), ...extraArgs],
       { stdio: ['ignore', out.fd, out.fd] },
     );
     await out.close();
