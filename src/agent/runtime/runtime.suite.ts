@@ -7,6 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { RuntimeError, runtimeConditionMet, type ContainerEvent, type Runtime, type SandboxConfig } from './types.ts';
 
 export interface RuntimeSuiteOptions {
@@ -16,6 +17,21 @@ export interface RuntimeSuiteOptions {
   podCIDR: string;
   /** Whether the runtime reports NetworkReady=false before it has a pod CIDR. */
   networkNeedsCIDR: boolean;
+  /**
+   * The runtime runs real processes from `image` (a busybox): commands,
+   * environment, logs, exit codes and memory limits are checked for real.
+   */
+  realProcesses?: boolean;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 let seq = 0;
@@ -129,6 +145,61 @@ export function runRuntimeSuite(name: string, o: RuntimeSuiteOptions): void {
       assert.equal((await rt.listContainers({ sandboxId: sb }))[0]?.state, 'exited');
       await assert.rejects(rt.createContainer(sb, { metadata: { name: 'late', attempt: 0 }, image: o.image }), RuntimeError);
     });
+
+    it('runs commands in a running container (execSync)', async () => {
+      const rt = await o.make();
+      await rt.updateRuntimeConfig({ podCIDR: o.podCIDR });
+      const sb = await rt.runPodSandbox(sandboxConfig({ dns: { servers: ['10.43.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] } }));
+      const id = await rt.createContainer(sb, {
+        metadata: { name: 'app', attempt: 0 },
+        image: o.image,
+        command: o.realProcesses ? ['sh', '-c', 'echo started; exec sleep 1000'] : undefined,
+        env: [{ name: 'GREETING', value: 'hello there' }],
+        workingDir: '/tmp',
+        logPath: 'app/0.log',
+      });
+      await rt.startContainer(id);
+      const r = await rt.execSync(id, ['sh', '-c', 'echo "$GREETING in $(pwd)"'], 10);
+      assert.equal(r.exitCode, 0);
+      if (!o.realProcesses) return;
+      assert.equal(r.stdout.toString(), 'hello there in /tmp\n');
+      const fail = await rt.execSync(id, ['sh', '-c', 'echo oops >&2; exit 3'], 10);
+      assert.equal(fail.exitCode, 3);
+      assert.equal(fail.stderr.toString(), 'oops\n');
+      await assert.rejects(rt.execSync(id, ['sleep', '5'], 1), (e: unknown) => e instanceof RuntimeError && e.code === 'DeadlineExceeded');
+      const resolv = (await rt.execSync(id, ['cat', '/etc/resolv.conf'], 10)).stdout.toString();
+      assert.match(resolv, /nameserver 10\.43\.0\.10/);
+      assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local/);
+      assert.match(resolv, /options ndots:5/);
+      const [c] = await rt.listContainers({ sandboxId: sb });
+      assert.ok(c?.logPath?.endsWith('/app/0.log'), c?.logPath);
+      const logged = await waitFor('the log line', async () => {
+        const text = fs.existsSync(c.logPath!) ? fs.readFileSync(c.logPath!, 'utf8') : '';
+        return text.includes('started') ? text : undefined;
+      });
+      assert.match(logged, /^\S+ stdout F started$/m);
+    });
+
+    if (o.realProcesses) {
+      it('reports exit codes, and OOMKilled for a container over its memory limit', async () => {
+        const rt = await o.make();
+        await rt.updateRuntimeConfig({ podCIDR: o.podCIDR });
+        const sb = await rt.runPodSandbox(sandboxConfig());
+        const failing = await rt.createContainer(sb, { metadata: { name: 'fails', attempt: 0 }, image: o.image, command: ['sh', '-c', 'exit 7'] });
+        // tail buffers /dev/zero looking for a newline: it grows until the limit stops it.
+        const hog = await rt.createContainer(sb, { metadata: { name: 'hog', attempt: 0 }, image: o.image, command: ['tail', '/dev/zero'], resources: { memoryLimitBytes: 32 * 2 ** 20 } });
+        await rt.startContainer(failing);
+        await rt.startContainer(hog);
+        const exited = (name: string) => waitFor(`${name} to exit`, async () => (await rt.listContainers({ sandboxId: sb })).find((c) => c.metadata.name === name && c.state === 'exited'));
+        const f = await exited('fails');
+        assert.equal(f.exitCode, 7);
+        assert.equal(f.reason, 'Error');
+        assert.ok(f.finishedAt >= f.startedAt && f.startedAt > 0);
+        const h = await exited('hog');
+        assert.equal(h.reason, 'OOMKilled');
+        assert.equal(h.exitCode, 137);
+      });
+    }
 
     it('rejects unknown sandboxes and containers with NotFound', async () => {
       const rt = await o.make();
