@@ -21,6 +21,9 @@ import type { HttpRequest, HttpResponse, RequestContext, UserInfo } from './http
 import { parseAccept, wantsAggregatedDiscovery } from './negotiate.ts';
 import { handleResource, notFoundStatus, type ResourceDeps } from './resource-handler.ts';
 import { parseResourcePath } from './request-info.ts';
+import { serveMetrics } from './metrics/handler.ts';
+import type { MetricsCollector } from './metrics/collector.ts';
+import { metricsGroup } from './metrics/resources.ts';
 import { writeError, writeJSON } from './respond.ts';
 import { versionInfo } from './version.ts';
 
@@ -42,6 +45,8 @@ export interface HandlerDeps extends ResourceDeps {
   serverAddress: string;
   /** Agents joining with a token; absent: joining is off. */
   join?: JoinService;
+  /** metrics.k8s.io figures (kubectl top); absent: the group is not served. */
+  metrics?: Pick<MetricsCollector, 'get'>;
 }
 
 export type Handler = (req: HttpRequest, res: HttpResponse, user: UserInfo | undefined, signal: AbortSignal) => Promise<void>;
@@ -96,6 +101,7 @@ async function route(ctx: RequestContext, deps: HandlerDeps, authorizer: Authori
     if (!decision.allowed) {
       throw errors.forbidden({ group: r.group, resource: r.resource }, r.name, forbiddenMessage(ctx.user, { ...r }));
     }
+    if (r.group === metricsGroup && deps.metrics) return serveMetrics(ctx, r, { registry: deps.registry, metrics: deps.metrics });
     return handleResource(ctx, r, deps);
   }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { resources } from '../api/resources.ts';
 import { printerFor } from '../api/tables/index.ts';
 import { createHandler } from '../apiserver/handler.ts';
+import { createMetricsApi } from '../apiserver/metrics/index.ts';
 import { listen, type RunningServer } from '../apiserver/server.ts';
 import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
 import { caCertHash, ensureServerPKI } from '../cluster/pki/server-pki.ts';
@@ -90,12 +91,15 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const guard = (p: Promise<void>) => p.catch((e) => log.error('controller stopped', { err: e }));
   const running = [guard(gc.run(controllers.signal)), guard(nsc.run(controllers.signal))];
 
+  // kubectl top: figures scraped from the agents' /stats/summary, only while asked for.
+  const metrics = createMetricsApi({ registry, clientCert: pki.apiserverClient });
   let ready = false;
   const handler = createHandler({
     registry,
     printers: printerFor,
     protobuf: decodeProtobufBody,
-    discovery: { resources },
+    discovery: { resources: [...resources, ...metrics.resources] },
+    metrics: metrics.collector,
     openapi: createOpenAPIProvider(),
     health: {
       livez: [{ name: 'ping', check: () => true }],
@@ -169,6 +173,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       await agent?.stop().catch((e) => log.warn('embedded agent stopped with an error', { error: (e as Error).message }));
       ready = false;
       controllers.abort();
+      metrics.close();
       await server.close();
       await Promise.all(running);
       await backend.close();
