@@ -55,6 +55,12 @@ export interface CollectorOptions {
   coldGapMs?: number;
   /** Per-node scrape timeout. */
   timeoutMs?: number;
+  /**
+   * A request finding a Ready node without figures (new, or its agent was
+   * down) scrapes again if the last round is older than this, rather than
+   * waiting up to two refresh periods.
+   */
+  retryMs?: number;
 }
 
 interface CpuSample {
@@ -128,9 +134,11 @@ export class MetricsCollector {
   private round: Promise<void> | undefined;
   private cold: Promise<void> | undefined;
   private stopped = false;
+  /** Some Ready node had no rate after the last round. */
+  private incomplete = false;
 
   constructor(o: CollectorOptions) {
-    this.o = { now: Date.now, refreshMs: 15_000, idleMs: 5 * 60_000, coldGapMs: 1_000, timeoutMs: 5_000, ...o };
+    this.o = { now: Date.now, refreshMs: 15_000, idleMs: 5 * 60_000, coldGapMs: 1_000, timeoutMs: 5_000, retryMs: 5_000, ...o };
   }
 
   /** Whether the background refresh is running (for tests: it must stop when idle). */
@@ -143,8 +151,9 @@ export class MetricsCollector {
     if (this.stopped) return this.snapshot;
     this.lastAsked = this.o.now();
     this.startRefresh();
-    const fresh = this.scrapedAt !== undefined && this.o.now() - this.scrapedAt <= 2 * this.o.refreshMs;
-    if (!fresh) await (this.cold ??= this.coldStart().finally(() => (this.cold = undefined)));
+    const age = this.scrapedAt === undefined ? Infinity : this.o.now() - this.scrapedAt;
+    const stale = age > 2 * this.o.refreshMs;
+    if (stale || (this.incomplete && age > this.o.retryMs)) await (this.cold ??= this.coldStart(stale).finally(() => (this.cold = undefined)));
     return this.snapshot;
   }
 
@@ -169,8 +178,8 @@ export class MetricsCollector {
   }
 
   /** Stale samples are dropped, then one round; a second round shortly after gives nodes their first rates. */
-  private async coldStart(): Promise<void> {
-    this.samples.clear();
+  private async coldStart(stale: boolean): Promise<void> {
+    if (stale) this.samples.clear();
     await this.scrape();
     const needRates = [...this.samples.values()].some((s) => !s.prev);
     if (!needRates || this.stopped) return;
@@ -207,6 +216,7 @@ export class MetricsCollector {
     this.samples = next;
     this.scrapedAt = started;
     this.snapshot = this.compute();
+    this.incomplete = targets.some((t) => !this.snapshot.nodes.has(t.nodeName));
     log.debug('metrics: scraped', { nodes: targets.length, ok: next.size, ms: this.o.now() - started });
   }
 

@@ -115,6 +115,23 @@ describe('metrics collector', () => {
     }
   });
 
+  it('a node whose agent comes up later gets figures at the next request after retryMs, not two refresh periods later', async () => {
+    const f = fleet();
+    f.failing.add('late');
+    const c = new MetricsCollector({ source: f.source, listNodes: async () => [readyNode('late', '10.0.0.7')], coldGapMs: 10, retryMs: 50, refreshMs: 60_000 });
+    try {
+      assert.equal((await c.get()).nodes.size, 0);
+      const calls = f.calls.length;
+      assert.equal((await c.get()).nodes.size, 0, 'within retryMs: served from the store');
+      assert.equal(f.calls.length, calls);
+      f.failing.delete('late');
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal((await c.get()).nodes.get('late')?.usage.cpu, 250e6);
+    } finally {
+      c.stop();
+    }
+  });
+
   it('quantities as metrics-server writes them', () => {
     assert.deepEqual(usageQuantities({ cpu: 250e6, memory: 1536 * MI }), { cpu: '250m', memory: '1536Mi' });
     // Below 1024 bytes upstream falls back to decimal suffixes; inexact binary amounts stay plain.
