@@ -18,7 +18,7 @@ import { resources, type Client, type Obj } from '../client/types.ts';
 import { logger } from '../util/log.ts';
 import { NodeAgent, type NodeAgentOptions } from './node/node-agent.ts';
 import type { NodeConfig } from './node/node-object.ts';
-import { PodSync } from './pods/pod-sync.ts';
+import { PodSync, type PodSyncOptions } from './pods/pod-sync.ts';
 import type { Runtime } from './runtime/types.ts';
 
 const log = logger('agent');
@@ -64,6 +64,8 @@ export interface AgentHostOptions {
   /** Spread heartbeats and reports of many nodes over time (simulator). */
   spread?: boolean;
   random?: () => number;
+  /** Pod features for real runtimes: API lookups for env and pull secrets, cluster DNS (see PodSyncOptions). */
+  podSync?: Pick<PodSyncOptions, 'lookup' | 'dns'>;
   /** Called after each node's registration (`failed` counts failed attempts, which are retried). */
   onRegistered?(done: number, failed: number, total: number): void;
 }
@@ -91,7 +93,7 @@ export class AgentHost {
     this.informers = new InformerFactory(opts.client);
     this.nodeInformer = this.informers.informer(resources.nodes, opts.nodeSelector);
     this.pods = this.informers.informer(resources.pods, { fieldSelector: opts.podFieldSelector });
-    this.podSync = new PodSync({ client: opts.client, pods: this.pods, node: (n) => this.agents.get(n), clock: this.clock, workers: opts.workers ?? 4, resyncMs: opts.resyncMs });
+    this.podSync = new PodSync({ client: opts.client, pods: this.pods, node: (n) => this.agents.get(n), clock: this.clock, workers: opts.workers ?? 4, resyncMs: opts.resyncMs, ...opts.podSync });
     const observe = (n: Obj | undefined, name: string) => this.agents.get(name)?.observe(n);
     this.nodeInformer.addHandler({
       add: (n) => observe(n, n['metadata']?.name),

@@ -1,12 +1,19 @@
 /**
  * Starting and stopping one container the way the kubelet does
- * (kuberuntime_container.go): ensure the image per the pull policy, create,
- * start, with the kubelet's events for each step, named by the container's
- * field path (`spec.containers{web}`) so `kubectl describe pod` shows them.
+ * (kuberuntime_container.go, image puller): ensure the image per the pull
+ * policy (with the pod's pull secrets and a back-off after failures),
+ * build the config, create, start, with the kubelet's events for each
+ * step, named by the container's field path (`spec.containers{web}`) so
+ * `kubectl describe pod` shows them. Stopping runs the preStop hook first
+ * and gives the container what is left of the grace period.
  */
 import type { Obj } from '../../client/types.ts';
-import type { ContainerStatus, Runtime } from '../runtime/types.ts';
+import { logger } from '../../util/log.ts';
+import type { ContainerConfig, ContainerStatus, RegistryAuth, Runtime } from '../runtime/types.ts';
+import type { ImagePullBackoff } from './images.ts';
 import type { EventSink } from './pod-sync.ts';
+
+const log = logger('agent/pods');
 
 export interface ContainerTarget {
   pod: Obj;
@@ -14,6 +21,34 @@ export interface ContainerTarget {
   spec: Obj;
   init: boolean;
   attempt: number;
+}
+
+/** What starting containers needs besides the runtime. */
+export interface StartContext {
+  runtime: Runtime;
+  recorder: EventSink;
+  pulls: ImagePullBackoff;
+  /** The pod's pull credentials for an image (imagePullSecrets); undefined: anonymous. */
+  auth(pod: Obj, image: string): Promise<RegistryAuth | undefined>;
+  /** The runtime config of a container (env, mounts…); throws a ContainerConfigError when it cannot be built. */
+  configFor(t: ContainerTarget): Promise<ContainerConfig>;
+}
+
+/** Why a container waits instead of starting: its status' `waiting` reason and message. */
+export interface Waiting {
+  reason: string;
+  message: string;
+  /** Try again after this long (a back-off); absent: at the next sync. */
+  retryMs?: number;
+}
+
+/** The container's config could not be built (a missing ConfigMap key…): CreateContainerConfigError. */
+export class ContainerConfigError extends Error {
+  readonly code = 'CreateContainerConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ContainerConfigError';
+  }
 }
 
 /** Upstream's default pull policy: Always for `:latest` or untagged images, else IfNotPresent. */
@@ -34,42 +69,121 @@ function goDuration(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
-/** Pulls (per policy), creates and starts a container; returns its id. Runtime failures propagate (the sync retries). */
-export async function startContainer(runtime: Runtime, recorder: EventSink, t: ContainerTarget): Promise<string> {
-  const image = String(t.spec['image'] ?? '');
-  const fieldPath = fieldPathOf(t.spec, t.init);
-  const policy = pullPolicyOf(t.spec);
-  const present = policy === 'Always' ? undefined : await runtime.imageStatus(image);
+/** Makes the image available per the pull policy; a Waiting when it is not (ErrImagePull, ImagePullBackOff, ErrImageNeverPull). */
+export async function ensureImage(ctx: StartContext, pod: Obj, spec: Obj, fieldPath: string): Promise<Waiting | undefined> {
+  const image = String(spec['image'] ?? '');
+  const uid = pod['metadata'].uid as string;
+  const rec = ctx.recorder;
+  const policy = pullPolicyOf(spec);
+  const present = policy === 'Always' ? undefined : await ctx.runtime.imageStatus(image);
   if (present) {
-    recorder.event(t.pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, { fieldPath });
-  } else if (policy === 'Never') {
-    recorder.event(t.pod, 'Warning', 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`, { fieldPath });
-    throw new Error(`image ${image} is not present and the pull policy is Never`);
-  } else {
-    recorder.event(t.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, { fieldPath });
-    const began = performance.now();
-    await runtime.pullImage(image);
-    const took = goDuration(performance.now() - began);
-    recorder.event(t.pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: 0 bytes.`, { fieldPath });
+    rec.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, { fieldPath });
+    return undefined;
   }
-  const id = await runtime.createContainer(t.sandboxId, {
-    metadata: { name: t.spec['name'], attempt: t.attempt },
-    image,
-    command: t.spec['command'],
-    args: t.spec['args'],
-    init: t.init,
-  });
-  recorder.event(t.pod, 'Normal', 'Created', `Created container: ${t.spec['name']}`, { fieldPath });
-  await runtime.startContainer(id);
-  recorder.event(t.pod, 'Normal', 'Started', `Started container ${t.spec['name']}`, { fieldPath });
-  return id;
+  if (policy === 'Never') {
+    const message = `Container image "${image}" is not present with pull policy of Never`;
+    rec.event(pod, 'Warning', 'ErrImageNeverPull', message, { fieldPath });
+    return { reason: 'ErrImageNeverPull', message };
+  }
+  const blocked = ctx.pulls.blocked(uid, image);
+  if (blocked.ms > 0) {
+    rec.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, { fieldPath });
+    rec.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', { fieldPath });
+    return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${blocked.message}`, retryMs: blocked.ms };
+  }
+  rec.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, { fieldPath });
+  const began = performance.now();
+  try {
+    await ctx.runtime.pullImage(image, await ctx.auth(pod, image));
+  } catch (e) {
+    const message = `failed to pull and unpack image "${image}": ${(e as Error).message}`;
+    const retryMs = ctx.pulls.failed(uid, image, message);
+    rec.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${(e as Error).message}`, { fieldPath });
+    rec.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull', { fieldPath });
+    return { reason: 'ErrImagePull', message, retryMs };
+  }
+  ctx.pulls.succeeded(uid, image);
+  const took = goDuration(performance.now() - began);
+  rec.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: 0 bytes.`, { fieldPath });
+  return undefined;
 }
 
-/** Stops a running or created container with the Killing event. */
+/** Pulls (per policy), creates and starts a container. A Waiting when it cannot start yet; runtime failures propagate (the sync retries). */
+export async function startContainer(ctx: StartContext, t: ContainerTarget): Promise<Waiting | undefined> {
+  const fieldPath = fieldPathOf(t.spec, t.init);
+  const waiting = await ensureImage(ctx, t.pod, t.spec, fieldPath);
+  if (waiting) return waiting;
+  let config: ContainerConfig;
+  try {
+    config = await ctx.configFor(t);
+  } catch (e) {
+    if (!(e instanceof ContainerConfigError)) throw e;
+    ctx.recorder.event(t.pod, 'Warning', 'Failed', `Error: ${e.message}`, { fieldPath });
+    return { reason: 'CreateContainerConfigError', message: e.message };
+  }
+  const id = await ctx.runtime.createContainer(t.sandboxId, config);
+  ctx.recorder.event(t.pod, 'Normal', 'Created', `Created container: ${t.spec['name']}`, { fieldPath });
+  await ctx.runtime.startContainer(id);
+  ctx.recorder.event(t.pod, 'Normal', 'Started', `Started container ${t.spec['name']}`, { fieldPath });
+  return undefined;
+}
+
+/** The kubelet never gives a container less than this to stop after its preStop hook. */
+const minimumGraceSeconds = 2;
+
+/**
+ * Stops a running or created container with the Killing event: its preStop
+ * hook (exec or httpGet) first, then the stop signal with what is left of
+ * `graceSeconds`.
+ */
 export async function stopContainer(runtime: Runtime, recorder: EventSink, pod: Obj, c: ContainerStatus, graceSeconds: number): Promise<void> {
-  const spec = findSpec(pod, c.metadata.name);
-  if (spec) recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, { fieldPath: fieldPathOf(spec.spec, spec.init) });
-  await runtime.stopContainer(c.id, graceSeconds);
+  const found = findSpec(pod, c.metadata.name);
+  if (found) recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, { fieldPath: fieldPathOf(found.spec, found.init) });
+  let grace = graceSeconds;
+  const hook = found?.spec['lifecycle']?.preStop as Obj | undefined;
+  if (hook && c.state === 'running' && grace > 0) {
+    const began = Date.now();
+    const err = await runPreStop(runtime, pod, c, hook, grace);
+    if (err) {
+      recorder.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${err}`, { fieldPath: fieldPathOf(found!.spec, found!.init) });
+      log.debug('preStop hook failed', { pod: pod['metadata'].name, container: c.metadata.name, err });
+    }
+    grace = Math.max(minimumGraceSeconds, grace - Math.ceil((Date.now() - began) / 1000));
+  }
+  await runtime.stopContainer(c.id, grace);
+}
+
+/** Runs a preStop hook within the grace period; returns the failure text, if any. */
+async function runPreStop(runtime: Runtime, pod: Obj, c: ContainerStatus, hook: Obj, graceSeconds: number): Promise<string | undefined> {
+  try {
+    if (hook['exec']) {
+      const r = await runtime.execSync(c.id, hook['exec'].command ?? [], graceSeconds);
+      if (r.exitCode !== 0) return `command '${(hook['exec'].command ?? []).join(' ')}' exited with ${r.exitCode}: ${r.stdout}${r.stderr}`;
+      return undefined;
+    }
+    if (hook['httpGet']) {
+      const h = hook['httpGet'];
+      const host = h.host || pod['status']?.podIP || '127.0.0.1';
+      const port = typeof h.port === 'number' ? h.port : namedPort(pod, h.port);
+      const url = `${(h.scheme ?? 'HTTP').toLowerCase()}://${host.includes(':') ? `[${host}]` : host}:${port}${h.path ?? '/'}`;
+      const headers = Object.fromEntries(((h.httpHeaders ?? []) as Obj[]).map((x) => [x['name'], x['value']]));
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(graceSeconds * 1000) });
+      await res.arrayBuffer();
+      return res.status >= 200 && res.status < 400 ? undefined : `HTTP lifecycle hook (${h.path ?? '/'}) for Container "${c.metadata.name}" in Pod "${pod['metadata'].name}_${pod['metadata'].namespace}(${pod['metadata'].uid})" failed - error: ${res.status}`;
+    }
+    if (hook['sleep']) {
+      await new Promise((r) => setTimeout(r, Math.min(graceSeconds, hook['sleep'].seconds ?? 0) * 1000));
+      return undefined;
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+function namedPort(pod: Obj, name: string): number {
+  for (const c of (pod['spec']?.containers ?? []) as Obj[]) for (const p of (c['ports'] ?? []) as Obj[]) if (p['name'] === name) return p['containerPort'];
+  return Number(name);
 }
 
 export function findSpec(pod: Obj, name: string): { spec: Obj; init: boolean } | undefined {

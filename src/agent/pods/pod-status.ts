@@ -17,6 +17,8 @@ export interface PodRuntimeState {
   containers: ContainerStatus[];
   /** Containers waiting out a crash-loop back-off: name → waiting message. */
   backoff?: ReadonlyMap<string, string>;
+  /** Containers that could not start: name → waiting reason and message (ErrImagePull, ImagePullBackOff…). */
+  waiting?: ReadonlyMap<string, { reason: string; message: string }>;
 }
 
 export interface StatusContext {
@@ -50,14 +52,19 @@ function terminated(c: ContainerStatus, runtimeName: string): Obj {
   return { terminated: t };
 }
 
-function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: ContainerStatus } | undefined, waitingReason: string, backoff: string | undefined, ctx: StatusContext): Obj {
+function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: ContainerStatus } | undefined, waitingReason: string, backoff: string | undefined, ctx: StatusContext, blocked?: { reason: string; message: string }): Obj {
   if (!inst) {
-    return { name: spec['name'], state: { waiting: { reason: waitingReason } }, lastState: {}, ready: false, restartCount: 0, image: spec['image'], imageID: '', started: false };
+    const waiting = blocked ? { reason: blocked.reason, message: blocked.message } : { reason: waitingReason };
+    return { name: spec['name'], state: { waiting }, lastState: {}, ready: false, restartCount: 0, image: spec['image'], imageID: '', started: false };
   }
   const c = inst.latest;
   let state: Obj;
   let lastState: Obj = inst.previous ? terminated(inst.previous, ctx.runtimeName) : {};
-  if (backoff !== undefined && c.state === 'exited') {
+  if (blocked && c.state === 'exited') {
+    // Its restart cannot start (the image cannot be pulled…): waiting, with the exited instance as the last state.
+    state = { waiting: { reason: blocked.reason, message: blocked.message } };
+    lastState = terminated(c, ctx.runtimeName);
+  } else if (backoff !== undefined && c.state === 'exited') {
     // Waiting to restart: the exited instance becomes the last state.
     state = { waiting: { reason: 'CrashLoopBackOff', message: backoff } };
     lastState = terminated(c, ctx.runtimeName);
@@ -144,10 +151,10 @@ export function generatePodStatus(pod: Obj, rt: PodRuntimeState, ctx: StatusCont
   const initSpecs = (spec.initContainers ?? []) as Obj[];
   const specs = (spec.containers ?? []) as Obj[];
 
-  const initStatuses = initSpecs.map((c) => containerStatus(c, instances.get(c['name']), 'PodInitializing', rt.backoff?.get(c['name']), ctx));
+  const initStatuses = initSpecs.map((c) => containerStatus(c, instances.get(c['name']), 'PodInitializing', rt.backoff?.get(c['name']), ctx, rt.waiting?.get(c['name'])));
   const initDone = initStatuses.every((s) => s['state']?.terminated?.exitCode === 0);
   const statuses = specs
-    .map((c) => containerStatus(c, instances.get(c['name']), initDone ? 'ContainerCreating' : 'PodInitializing', rt.backoff?.get(c['name']), ctx))
+    .map((c) => containerStatus(c, instances.get(c['name']), initDone ? 'ContainerCreating' : 'PodInitializing', rt.backoff?.get(c['name']), ctx, rt.waiting?.get(c['name'])))
     .sort((a, b) => (a['name'] < b['name'] ? -1 : a['name'] > b['name'] ? 1 : 0));
 
   const phase = podPhase(pod, initStatuses, statuses, ctx.terminal);

@@ -23,10 +23,13 @@ import { keyOf, resources, type Client, type Obj } from '../../client/types.ts';
 import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqueue.ts';
 import { logger } from '../../util/log.ts';
 import { runtimeConditionMet, type ContainerStatus, type Runtime, type SandboxStatus } from '../runtime/types.ts';
+import { resolveEnv, EnvError, expand, mappingFor, type ObjectLookup } from '../env/index.ts';
 import { RestartBackoff } from './backoff.ts';
-import { stopContainer } from './containers.ts';
+import { ContainerConfigError, stopContainer, type ContainerTarget, type StartContext } from './containers.ts';
+import { authFor, ImagePullBackoff } from './images.ts';
+import { containerConfigFor, defaultDns, sandboxConfigFor, type DnsSettings } from './pod-config.ts';
 import { runContainers } from './run-containers.ts';
-import { generatePodStatus, statusPatch } from './pod-status.ts';
+import { generatePodStatus, statusPatch, type PodRuntimeState } from './pod-status.ts';
 
 const log = logger('agent/pods');
 
@@ -54,14 +57,25 @@ export interface PodSyncOptions {
   workers?: number;
   /** Every pod is re-synced this often even without events (the kubelet's syncFrequency: 1 minute). */
   resyncMs?: number;
+  /**
+   * Reads ConfigMaps, Secrets, Services and the Node for container
+   * environments (env/envFrom references, service variables) and
+   * imagePullSecrets. Absent: only literal `value` envs and anonymous pulls
+   * (the simulator, which must not read the API per container).
+   */
+  lookup?: ObjectLookup;
+  /** Cluster DNS for ClusterFirst pods; default 10.43.0.10, cluster.local, the host's /etc/resolv.conf. */
+  dns?: Partial<DnsSettings>;
 }
 
 const byNodeIndex = 'agent:nodeName';
 
 export class PodSync {
-  private readonly o: Required<PodSyncOptions>;
+  private readonly o: Required<Omit<PodSyncOptions, 'lookup' | 'dns'>> & Pick<PodSyncOptions, 'lookup'>;
+  private readonly dns: DnsSettings;
   private readonly queue: WorkQueue<string>;
   private readonly backoff: RestartBackoff;
+  private readonly pulls: ImagePullBackoff;
   /** Pods this loop has run something for: key → uid and node, so a deleted pod can be cleaned up. */
   private readonly tracked = new Map<string, { uid: string; node: string }>();
   /** The last status written per pod, until the informer shows it (so a quick re-sync does not write it twice). */
@@ -71,6 +85,8 @@ export class PodSync {
     this.o = { clock: realClock, workers: 4, ...opts, resyncMs: opts.resyncMs ?? 60_000 };
     this.queue = new WorkQueue({ clock: this.o.clock });
     this.backoff = new RestartBackoff(this.o.clock);
+    this.pulls = new ImagePullBackoff(this.o.clock);
+    this.dns = { ...defaultDns, ...opts.dns };
     const pods = this.o.pods;
     pods.addIndex(byNodeIndex, (p) => [p['spec']?.nodeName ?? '']);
     const mine = (p: Obj) => !!p['spec']?.nodeName && this.o.node(p['spec'].nodeName) !== undefined;
@@ -170,18 +186,12 @@ export class PodSync {
         return;
       }
       for (const s of sandboxes) await rt.removePodSandbox(s.id);
-      const id = await rt.runPodSandbox({
-        metadata: { name: pod['metadata'].name, namespace: pod['metadata'].namespace, uid, attempt: sandboxes.length },
-        hostname: pod['spec']?.hostname ?? pod['metadata'].name,
-        labels: pod['metadata'].labels ?? {},
-        annotations: pod['metadata'].annotations ?? {},
-        hostNetwork: pod['spec']?.hostNetwork === true,
-      });
+      const id = await rt.runPodSandbox(sandboxConfigFor(pod, sandboxes.length, this.dns));
       sandbox = (await rt.listPodSandboxes({ podUid: uid })).find((s) => s.id === id);
       if (!sandbox) throw new Error(`sandbox ${id} vanished`);
     }
-    const { containers, waits, requeueMs } = await runContainers(node.runtime, node.recorder, this.backoff, pod, sandbox.id);
-    const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits }, false);
+    const { containers, waits, waiting, requeueMs } = await runContainers(this.startContext(node, sandbox), this.backoff, pod, sandbox.id);
+    const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits, waiting }, false);
     if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') {
       // A finished pod's sandbox (and its IP) is released at once, as the kubelet does.
       await rt.stopPodSandbox(sandbox.id);
@@ -197,7 +207,8 @@ export class PodSync {
     const grace = m.deletionGracePeriodSeconds ?? pod['spec']?.terminationGracePeriodSeconds ?? 30;
     const sandboxes = await rt.listPodSandboxes({ podUid: uid });
     const containers = await rt.listContainers({ podUid: uid });
-    for (const c of containers) if (c.state === 'running' || c.state === 'created') await stopContainer(rt, node.recorder, pod, c, grace);
+    // In parallel, as the kubelet kills a pod's containers: each gets the whole grace period.
+    await Promise.all(containers.filter((c) => c.state === 'running' || c.state === 'created').map((c) => stopContainer(rt, node.recorder, pod, c, grace)));
     for (const s of sandboxes) await rt.stopPodSandbox(s.id);
     const phase = pod['status']?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed' && sandboxes.length > 0) {
@@ -216,7 +227,7 @@ export class PodSync {
   }
 
   /** Computes the pod's status and patches what differs; returns the computed status. */
-  private async writeStatus(key: string, pod: Obj, node: SyncNode, state: { sandbox?: SandboxStatus; containers: ContainerStatus[]; backoff?: Map<string, string> }, terminal: boolean): Promise<Obj> {
+  private async writeStatus(key: string, pod: Obj, node: SyncNode, state: PodRuntimeState, terminal: boolean): Promise<Obj> {
     const status = generatePodStatus(pod, state, { runtimeName: node.runtimeName, hostIP: node.hostIP, now: this.o.clock.now(), terminal });
     const rv = Number(pod['metadata'].resourceVersion);
     const mine = this.written.get(key);
@@ -234,6 +245,45 @@ export class PodSync {
     return status;
   }
 
+  /** What starting a pod's containers needs: pulls with its secrets, configs with its environment. */
+  private startContext(node: SyncNode, sandbox: SandboxStatus): StartContext {
+    const lookup = this.o.lookup;
+    return {
+      runtime: node.runtime,
+      recorder: node.recorder,
+      pulls: this.pulls,
+      auth: async (pod, image) => {
+        const refs = (pod['spec']?.imagePullSecrets ?? []) as Obj[];
+        if (!lookup || refs.length === 0) return undefined;
+        const secrets: Obj[] = [];
+        for (const r of refs) {
+          const s = await lookup.secret(pod['metadata'].namespace, r['name']).catch(() => undefined);
+          if (s) secrets.push(s);
+        }
+        return authFor(String(image), secrets);
+      },
+      configFor: (t: ContainerTarget) => this.containerConfig(t, node, sandbox, lookup),
+    };
+  }
+
+  private async containerConfig(t: ContainerTarget, node: SyncNode, sandbox: SandboxStatus, lookup: ObjectLookup | undefined) {
+    if (!lookup) {
+      const env = ((t.spec['env'] ?? []) as Obj[]).filter((e) => e['valueFrom'] === undefined).map((e) => ({ name: e['name'] as string, value: String(e['value'] ?? '') }));
+      return containerConfigFor(t.pod, t.spec, t.init, t.attempt, { env });
+    }
+    const podIPs = t.pod['spec']?.hostNetwork === true ? [node.hostIP] : sandbox.ips;
+    let resolved;
+    try {
+      resolved = await resolveEnv(t.pod, t.spec, lookup, { podIPs, hostIPs: [node.hostIP] });
+    } catch (e) {
+      if (e instanceof EnvError) throw new ContainerConfigError(e.message, { cause: e });
+      throw e;
+    }
+    for (const w of resolved.warnings) node.recorder.event(t.pod, 'Warning', w.reason, w.message);
+    const vars = new Map(resolved.env.map((e) => [e.name, e.value]));
+    return containerConfigFor(t.pod, t.spec, t.init, t.attempt, { env: resolved.env, expand: (s) => expand(s, mappingFor(vars)) });
+  }
+
   private async removeSandboxes(node: SyncNode, uid: string): Promise<void> {
     for (const s of await node.runtime.listPodSandboxes({ podUid: uid })) await node.runtime.removePodSandbox(s.id);
   }
@@ -242,6 +292,7 @@ export class PodSync {
     this.tracked.delete(key);
     this.written.delete(key);
     this.backoff.forget(uid);
+    this.pulls.forget(uid);
   }
 }
 

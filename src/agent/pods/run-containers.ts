@@ -7,16 +7,17 @@
  */
 import type { Obj } from '../../client/types.ts';
 import { normalizeImage } from '../runtime/image-ref.ts';
-import type { ContainerStatus, Runtime } from '../runtime/types.ts';
+import type { ContainerStatus } from '../runtime/types.ts';
 import type { RestartBackoff } from './backoff.ts';
-import { fieldPathOf, startContainer } from './containers.ts';
-import type { EventSink } from './pod-sync.ts';
+import { fieldPathOf, startContainer, type StartContext, type Waiting } from './containers.ts';
 
 export interface RunResult {
   /** The sandbox's containers after this pass. */
   containers: ContainerStatus[];
   /** Containers serving a back-off: name → CrashLoopBackOff message. */
   waits: Map<string, string>;
+  /** Containers that could not start: name → waiting reason and message (ErrImagePull, CreateContainerConfigError…). */
+  waiting: Map<string, Waiting>;
   /** When the earliest back-off ends (re-sync then). */
   requeueMs?: number;
 }
@@ -29,19 +30,32 @@ export function latest(cs: ContainerStatus[], name: string): ContainerStatus | u
 
 const nextAttempt = (c: ContainerStatus | undefined) => (c ? c.metadata.attempt + (c.state === 'created' ? 0 : 1) : 0);
 
-export async function runContainers(rt: Runtime, recorder: EventSink, backoff: RestartBackoff, pod: Obj, sandboxId: string): Promise<RunResult> {
+export async function runContainers(ctx: StartContext, backoff: RestartBackoff, pod: Obj, sandboxId: string): Promise<RunResult> {
+  const rt = ctx.runtime;
+  const recorder = ctx.recorder;
   const m = pod['metadata'];
   const uid = m.uid as string;
   const policy = pod['spec']?.restartPolicy ?? 'Always';
   const waits = new Map<string, string>();
+  const waiting = new Map<string, Waiting>();
   let requeueMs: number | undefined;
   const wait = (name: string, ms: number) => {
     waits.set(name, `back-off ${backoff.currentDelayMs(uid, name) / 1000}s restarting failed container=${name} pod=${m.name}_${m.namespace}(${uid})`);
     requeueMs = Math.min(requeueMs ?? ms, ms);
   };
-  const start = async (spec: Obj, init: boolean, previous: ContainerStatus | undefined) => {
-    if (previous?.state === 'created') return rt.startContainer(previous.id);
-    await startContainer(rt, recorder, { pod, sandboxId, spec, init, attempt: nextAttempt(previous) });
+  /** Starts a container; false when it must wait (recorded in `waiting`). */
+  const start = async (spec: Obj, init: boolean, previous: ContainerStatus | undefined): Promise<boolean> => {
+    if (previous?.state === 'created') {
+      await rt.startContainer(previous.id);
+      return true;
+    }
+    const w = await startContainer(ctx, { pod, sandboxId, spec, init, attempt: nextAttempt(previous) });
+    if (!w) return true;
+    waiting.set(spec['name'], w);
+    // A wait with no back-off (a missing ConfigMap…) is retried at the next periodic sync, or sooner on change.
+    const ms = w.retryMs ?? 10_000;
+    requeueMs = Math.min(requeueMs ?? ms, ms);
+    return false;
   };
   let containers = await rt.listContainers({ sandboxId });
 
@@ -59,13 +73,13 @@ export async function runContainers(rt: Runtime, recorder: EventSink, backoff: R
         break;
       }
     }
-    await start(spec, true, c);
+    if (!(await start(spec, true, c))) break;
     containers = await rt.listContainers({ sandboxId });
     const now = latest(containers, spec['name']);
     if (now?.state !== 'exited' || now.exitCode !== 0) break;
     initDone = true; // finished already (the fake's init containers do): go on to the next
   }
-  if (!initDone) return { containers, waits, requeueMs };
+  if (!initDone) return { containers, waits, waiting, requeueMs };
 
   for (const spec of (pod['spec']?.containers ?? []) as Obj[]) {
     const c = latest(containers, spec['name']);
@@ -86,5 +100,5 @@ export async function runContainers(rt: Runtime, recorder: EventSink, backoff: R
     }
     await start(spec, false, c?.state === 'running' ? { ...c, state: 'exited' } : c);
   }
-  return { containers: await rt.listContainers({ sandboxId }), waits, requeueMs };
+  return { containers: await rt.listContainers({ sandboxId }), waits, waiting, requeueMs };
 }
