@@ -55,12 +55,6 @@ export interface CollectorOptions {
   coldGapMs?: number;
   /** Per-node scrape timeout. */
   timeoutMs?: number;
-  /**
-   * A request finding a Ready node without figures (new, or its agent was
-   * down) scrapes again if the last round is older than this, rather than
-   * waiting up to two refresh periods.
-   */
-  retryMs?: number;
 }
 
 interface CpuSample {
@@ -134,11 +128,11 @@ export class MetricsCollector {
   private round: Promise<void> | undefined;
   private cold: Promise<void> | undefined;
   private stopped = false;
-  /** Some Ready node had no rate after the last round. */
-  private incomplete = false;
+  /** Nodes the last round tried to scrape, answering or not. */
+  private attempted = new Set<string>();
 
   constructor(o: CollectorOptions) {
-    this.o = { now: Date.now, refreshMs: 15_000, idleMs: 5 * 60_000, coldGapMs: 1_000, timeoutMs: 5_000, retryMs: 5_000, ...o };
+    this.o = { now: Date.now, refreshMs: 15_000, idleMs: 5 * 60_000, coldGapMs: 1_000, timeoutMs: 5_000, ...o };
   }
 
   /** Whether the background refresh is running (for tests: it must stop when idle). */
@@ -151,10 +145,22 @@ export class MetricsCollector {
     if (this.stopped) return this.snapshot;
     this.lastAsked = this.o.now();
     this.startRefresh();
-    const age = this.scrapedAt === undefined ? Infinity : this.o.now() - this.scrapedAt;
-    const stale = age > 2 * this.o.refreshMs;
-    if (stale || (this.incomplete && age > this.o.retryMs)) await (this.cold ??= this.coldStart(stale).finally(() => (this.cold = undefined)));
+    const stale = this.scrapedAt === undefined || this.o.now() - this.scrapedAt > 2 * this.o.refreshMs;
+    // A Ready node no round has tried yet (it just joined) is scraped now
+    // rather than at the next refresh; nodes that did not answer wait for it.
+    if (stale || (await this.hasUntriedNode())) await (this.cold ??= this.coldStart(stale).finally(() => (this.cold = undefined)));
     return this.snapshot;
+  }
+
+  private async hasUntriedNode(): Promise<boolean> {
+    try {
+      return (await this.o.listNodes()).some((n) => {
+        const t = scrapeTarget(n);
+        return t !== undefined && !this.attempted.has(t.nodeName);
+      });
+    } catch {
+      return false;
+    }
   }
 
   stop(): void {
@@ -216,7 +222,7 @@ export class MetricsCollector {
     this.samples = next;
     this.scrapedAt = started;
     this.snapshot = this.compute();
-    this.incomplete = targets.some((t) => !this.snapshot.nodes.has(t.nodeName));
+    this.attempted = new Set(targets.map((t) => t.nodeName));
     log.debug('metrics: scraped', { nodes: targets.length, ok: next.size, ms: this.o.now() - started });
   }
 
