@@ -14,6 +14,8 @@ export interface ProbeResult {
   result: ProbeOutcome;
   /** Probe output (exec stdout+stderr, HTTP body ≤ 10 KiB) or the failure/error text. */
   output: string;
+  /** A success upstream reports as a ProbeWarning event (an HTTP redirect to another host). */
+  warning?: boolean;
 }
 
 /** What CRI ExecSync returned. `timedOut` when the command outlived its timeout. */
