@@ -97,7 +97,7 @@ describe('ProbeManager', () => {
     await h.tick(0);
     await h.tick(5_000);
     assert.equal(h.pm.started('u1', 'app'), false);
-    assert.ok(h.calls.every((c) => c === 'c1:start'), 'liveness waits for startup');
+    assert.ok(h.calls.every((c): boolean => c === 'c1:start'), 'liveness waits for startup');
     h.health['c1'] = 0;
     await h.tick(5_000);
     assert.equal(h.pm.started('u1', 'app'), true);
