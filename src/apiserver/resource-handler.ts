@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Store } from '../registry/store.ts';
 import { deleteCollection, deleteObject } from '../registry/store-delete.ts';
 import { create, patch, update } from '../registry/store-write.ts';
+import type { PodStreams } from './pod-streams.ts';
 import { bindPod } from '../registry/subresources/binding.ts';
 import { evictPod } from '../registry/subresources/eviction.ts';
 import { getScale, patchScale, updateScale } from '../registry/subresources/scale.ts';
@@ -25,6 +26,8 @@ export interface ResourceDeps {
   registry: Registry;
   printers: PrinterLookup;
   protobuf?: ProtobufDecoder;
+  /** pods/log and the streaming subresources (pod-streams.ts); absent: 503. */
+  podStreams?: Pick<PodStreams, 'serveLog'>;
 }
 
 export const notFoundStatus = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
@@ -205,8 +208,13 @@ async function handleSubresource(ctx: RequestContext, r: ResourceRequest, deps: 
     case 'log:get':
     case 'exec:get':
     case 'exec:create':
+    case 'attach:get':
+    case 'attach:create':
     case 'portforward:get':
     case 'portforward:create': {
+      if (r.subresource === 'log' && deps.podStreams) return deps.podStreams.serveLog(ctx, ns, r.name);
+      // Streams arrive as HTTP/1.1 upgrades (pod-streams.ts); a plain request cannot carry one.
+      if (deps.podStreams) throw errors.badRequest('Upgrade request required');
       const pod = await store.get(ns, r.name);
       if (!pod['spec']?.nodeName) throw errors.badRequest(`pod ${r.name} does not have a host assigned`);
       throw errors.serviceUnavailable(`no node agent is serving ${r.subresource} for node "${pod['spec'].nodeName}"`);

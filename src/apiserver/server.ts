@@ -5,7 +5,8 @@
  * TLS layer against the client CA and read once per connection.
  */
 import http2 from 'node:http2';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { logger } from '../util/log.ts';
@@ -34,7 +35,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(opts: ListenOptions, handler: Handler): Promise<RunningServer> {
+/** HTTP/1.1 upgrade requests (exec, attach, port-forward), with the connection's verified user. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo | undefined) => void;
+
+export async function listen(opts: ListenOptions, handler: Handler, upgrade?: UpgradeHandler): Promise<RunningServer> {
   const serve = (req: HttpRequest & { socket?: unknown }, res: HttpResponse) => {
     const user = (req.socket as Record<symbol, UserInfo> | undefined)?.[userKey];
     const abort = new AbortController();
@@ -42,6 +46,11 @@ export async function listen(opts: ListenOptions, handler: Handler): Promise<Run
     void handler(req, res, user, abort.signal);
   };
   const h1 = http.createServer({ keepAliveTimeout: 30_000 }, serve as unknown as RequestListener);
+  h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const user = (req.socket as unknown as Record<symbol, UserInfo> | undefined)?.[userKey];
+    if (upgrade) upgrade(req, socket, head, user);
+    else socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, serve as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer(

@@ -17,6 +17,7 @@ import { ensureServerToken } from '../cluster/join/token.ts';
 import { issueNodeCredential } from '../cluster/join/credentials.ts';
 import { adminOnly, union } from '../apiserver/auth.ts';
 import { nodeAuthorizer } from '../apiserver/node-authorizer.ts';
+import { createPodStreams } from '../apiserver/pod-streams.ts';
 import { GarbageCollector } from '../controllers/garbage-collector/gc.ts';
 import { NamespaceController } from '../controllers/namespace/namespace.ts';
 import { Registry } from '../registry/registry.ts';
@@ -93,8 +94,12 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
 
   // kubectl top: figures scraped from the agents' /stats/summary, only while asked for.
   const metrics = createMetricsApi({ registry, clientCert: pki.apiserverClient });
+  // kubectl logs/exec/attach/port-forward: forwarded to the pod's node agent with the API server's client certificate.
+  const authorizer = union(adminOnly, nodeAuthorizer(registry));
+  const podStreams = createPodStreams({ registry, clientCert: pki.apiserverClient, authorizer });
   let ready = false;
   const handler = createHandler({
+    podStreams,
     registry,
     printers: printerFor,
     protobuf: decodeProtobufBody,
@@ -110,7 +115,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     },
     version,
     serverAddress: `${cfg.advertiseAddress}:${cfg.port}`,
-    authorizer: union(adminOnly, nodeAuthorizer(registry)),
+    authorizer,
     join: {
       serverCaPem: pki.serverCA.certPem,
       secret: serverToken.token.secret,
@@ -118,7 +123,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     },
   });
   const server: RunningServer = await step(`listening on ${cfg.bindAddress}:${cfg.port}`, () =>
-    listen({ host: cfg.bindAddress, port: cfg.port, cert: pki.serving.certPem, key: pki.serving.keyPem, clientCA: pki.clientCA.certPem }, handler),
+    listen({ host: cfg.bindAddress, port: cfg.port, cert: pki.serving.certPem, key: pki.serving.keyPem, clientCA: pki.clientCA.certPem }, handler, (req, socket, head, user) => void podStreams.serveUpgrade(req, socket, head, user)),
   );
   const port = server.address.port;
   // Started once the port is known: the `kubernetes` Service's endpoints name it.

@@ -71,6 +71,12 @@ export interface DialOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Opens the transport instead of a TCP connection to the URL's host and
+   * port; for a runtime whose streaming server is reachable only another
+   * way (e.g. inside a network namespace).
+   */
+  connect?: (host: string, port: number) => Duplex;
 }
 
 export interface Upgraded {
@@ -103,6 +109,7 @@ export function dialUpgrade(o: DialOptions): Promise<Upgraded> {
       path: o.url.pathname + o.url.search,
       headers: { Connection: 'Upgrade', ...o.headers },
       agent: false,
+      ...(o.connect ? { createConnection: () => o.connect!(o.url.hostname, Number(o.url.port || 80)) as never } : {}),
       ...(mod === https ? { ...o.tls, ALPNProtocols: ['http/1.1'] } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });

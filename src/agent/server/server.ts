@@ -32,7 +32,7 @@ import {
   type UserSide,
 } from '../../streaming/remotecommand.ts';
 import { SpdySession } from '../../streaming/spdy.ts';
-import { acceptSpdyUpgrade, acceptWebSocket, chooseProtocol, headerList, rejectUpgrade, upgradeKind } from '../../streaming/upgrade.ts';
+import { acceptSpdyUpgrade, acceptWebSocket, chooseProtocol, headerList, rejectUpgrade, upgradeKind, type DialOptions } from '../../streaming/upgrade.ts';
 import { webSocketDuplex } from '../../streaming/ws-duplex.ts';
 import { logOptions, streamLogs } from './logs.ts';
 import { AgentStreamError, type StreamingRuntime } from './runtime.ts';
@@ -53,6 +53,8 @@ export interface AgentServerOptions {
   /** The cluster's client CA (`<dataDir>/agent/client-ca.crt`). */
   clientCA: string;
   runtime: StreamingRuntime;
+  /** How to reach the runtime's streaming URLs (default: TCP to the URL's host). */
+  runtimeDial?: Pick<DialOptions, 'connect' | 'timeoutMs'>;
   /** GET /stats/summary; absent: 404. */
   statsSummary?: () => Promise<unknown>;
 }
@@ -239,7 +241,7 @@ async function serveUpgrade(o: AgentServerOptions, req: IncomingMessage, socket:
   const c = await o.runtime.findContainer(route.namespace, route.pod, route.container);
   if (!c.running) throw new AgentStreamError('BadRequest', `container ${route.container} is not running`);
   const streamUrl = route.kind === 'exec' ? await o.runtime.exec({ containerId: c.containerId, cmd, ...opts }) : await o.runtime.attach({ containerId: c.containerId, ...opts });
-  const rt = await dialRuntimeCommand(streamUrl, opts);
+  const rt = await dialRuntimeCommand(streamUrl, opts, o.runtimeDial);
 
   let user: UserSide;
   try {
@@ -275,7 +277,7 @@ async function servePortForwardUpgrade(o: AgentServerOptions, route: Route, req:
   // One runtime session per user session, dialled at the first connection.
   let backend: Promise<RuntimePortForward> | undefined;
   const runtimeSession = (): Promise<RuntimePortForward> => {
-    backend ??= o.runtime.portForward(sandboxId, []).then((u) => RuntimePortForward.dial(u));
+    backend ??= o.runtime.portForward(sandboxId, []).then((u) => RuntimePortForward.dial(u, o.runtimeDial));
     return backend.then((b): Promise<RuntimePortForward> | RuntimePortForward => {
       if (!b.closed) return b;
       backend = undefined;
