@@ -165,6 +165,8 @@ export class PodSync {
     const uid = pod['metadata'].uid as string;
     if (pod['metadata'].deletionTimestamp) return this.terminate(key, pod, node);
     const phase = pod['status']?.phase;
+    // Tracked even when finished: a terminal pod is deleted at once by the API server (no grace), and its sandbox must go then.
+    this.tracked.set(key, { uid, node: node.name });
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished: nothing may run, but its record stays until the pod is deleted.
       for (const s of await node.runtime.listPodSandboxes({ podUid: uid, state: 'ready' })) await node.runtime.stopPodSandbox(s.id);
