@@ -106,5 +106,6 @@ export const operationParams: Record<string, QueryParam[]> = {
   get: [],
   log: ['container', 'follow', 'insecureSkipTLSVerifyBackend', 'limitBytes', 'previous', 'sinceSeconds', 'stream', 'tailLines', 'timestamps'],
   exec: ['command', 'container', 'stderr', 'stdin', 'stdout', 'tty'],
+  attach: ['container', 'stderr', 'stdin', 'stdout', 'tty'],
   portforward: ['ports'],
 };

@@ -213,6 +213,7 @@ function subresourceOps(s: SubresourceInfo, gv: string, scoped: string, parent: 
       });
       break;
     case 'exec':
+    case 'attach':
     case 'portforward':
       for (const method of ['get', 'post'] as const) {
         ops.push({
