@@ -180,10 +180,16 @@ export async function dialRuntimeCommand(url: string, opts: CommandOptions, extr
   return { stdin, stdout, stderr, resize, error, close: () => session.close() };
 }
 
-async function collect(r: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** Everything the stream carries until it ends or is torn down (runtimes may drop the connection right after the status). */
+function collect(r: Readable): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const done = () => resolve(Buffer.concat(chunks));
+    r.on('data', (c: Buffer) => chunks.push(c));
+    r.once('end', done);
+    r.once('close', done);
+    r.on('error', () => {});
+  });
 }
 
 function ended(r: Readable | null): Promise<void> {

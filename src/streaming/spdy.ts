@@ -340,8 +340,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.streams.values()) s.destroy();
+    // Data already received stays readable: the peer may close the connection right after its last frames.
+    const left = [...this.streams.values()];
     this.streams.clear();
+    for (const s of left) s.remoteEnd();
+    setImmediate(() => {
+      for (const s of left) s.destroy();
+    });
     this.deflate.close();
     this.inflate.close();
     this.emit('close');

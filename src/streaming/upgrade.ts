@@ -108,8 +108,8 @@ export function dialUpgrade(o: DialOptions): Promise<Upgraded> {
       port: o.url.port || (mod === https ? 443 : 80),
       path: o.url.pathname + o.url.search,
       headers: { Connection: 'Upgrade', ...o.headers },
-      agent: false,
-      ...(o.connect ? { createConnection: () => o.connect!(o.url.hostname, Number(o.url.port || 80)) as never } : {}),
+      // Node uses createConnection only when no agent is given; otherwise a one-off agent (no pooling of upgraded sockets).
+      ...(o.connect ? { createConnection: () => o.connect!(o.url.hostname, Number(o.url.port || 80)) as never } : { agent: false }),
       ...(mod === https ? { ...o.tls, ALPNProtocols: ['http/1.1'] } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });

@@ -39,6 +39,9 @@ import { AgentStreamError, type StreamingRuntime } from './runtime.ts';
 
 const log = logger('agent-server');
 
+/** Sockets already answered with 101. */
+const switched = new WeakSet<Duplex>();
+
 export const DEFAULT_AGENT_PORT = 10250;
 /** The only client identity served. */
 export const APISERVER_CLIENT_CN = 'system:apiserver';
@@ -145,6 +148,12 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
     socket.on('error', () => {});
     void serveUpgrade(o, req, socket, head).catch((e) => {
       log.debug('streaming request failed', { url: req.url, err: e });
+      // After a 101 the socket speaks the stream protocol: an HTTP reply would corrupt it.
+      if (switched.has(socket)) {
+        log.warn('streaming session failed', { url: req.url, err: e });
+        socket.destroy();
+        return;
+      }
       const st = statusFor(e);
       rejectUpgrade(socket, st.code, st.body);
     });
@@ -245,6 +254,7 @@ async function serveUpgrade(o: AgentServerOptions, req: IncomingMessage, socket:
 
   let user: UserSide;
   try {
+    switched.add(socket);
     if (kind === 'websocket') user = serveWebSocketCommand(acceptWebSocket(req, socket, head, protocol), opts);
     else {
       acceptSpdyUpgrade(socket, protocol);
@@ -268,6 +278,7 @@ async function servePortForwardUpgrade(o: AgentServerOptions, route: Route, req:
   const sandboxId = await o.runtime.findSandbox(route.namespace, route.pod);
 
   let session: SpdySession;
+  switched.add(socket);
   if (kind === 'websocket') session = new SpdySession(webSocketDuplex(acceptWebSocket(req, socket, head, protocol)), 'server');
   else {
     acceptSpdyUpgrade(socket, protocol);
