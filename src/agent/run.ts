@@ -16,7 +16,9 @@ import os from 'node:os';
 import type { HttpClient } from '../client/http.ts';
 import type { Obj } from '../client/types.ts';
 import { logger } from '../util/log.ts';
-import type { NodeRuntime } from './host.ts';
+import type { AgentHostOptions, NodeRuntime } from './host.ts';
+import type { RunningAgentServer } from './server/server.ts';
+import type { StreamingRuntime } from './server/runtime.ts';
 
 const log = logger('agent');
 
@@ -40,6 +42,8 @@ export interface AgentOptions {
   podCIDRWaitMs: number;
   /** containerd: an existing CRI socket instead of a supervised containerd. */
   containerRuntimeEndpoint?: string;
+  /** Port of the agent's HTTPS API (kubelet's 10250); default 10250 with containerd, any free port for the fake. */
+  agentPort?: number;
   /** A server's embedded agent (control-plane role label). */
   controlPlane?: boolean;
   version: string;
@@ -85,18 +89,29 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const { defaultNodeIP } = await import('./node/host-info.ts');
   const internalIP = o.internalIP ?? defaultNodeIP();
 
+  const { createStatsProvider } = await import('./stats/provider.ts');
+  const { criStreamingRuntime, unsupportedStreamingRuntime } = await import('./server/runtime.ts');
   let nodeRuntime: NodeRuntime;
   let config;
   let closeRuntime: () => Promise<void> = async () => undefined;
+  let stats;
+  let streaming;
+  let podSync: AgentHostOptions['podSync'];
   if (o.runtime === 'fake') {
     const { fakeNodeRuntime } = await import('./runtime/fake/index.ts');
     nodeRuntime = fakeNodeRuntime({ version: o.version });
+    stats = createStatsProvider({ nodeName: o.nodeName, dataDir: o.dataDir, runtime: nodeRuntime.runtime });
+    streaming = unsupportedStreamingRuntime('fake');
     config = fakeNodeConfig({ name: o.nodeName, internalIP, labels: o.labels, taints: o.taints, capacity: o.capacity ?? { cpu: '4', memory: '8Gi', pods: '110' }, runtimeVersion: o.version });
     if (o.controlPlane) config.defaultLabels['node-role.kubernetes.io/control-plane'] = 'true';
   } else {
     const opened = await openRealRuntime(o);
-    nodeRuntime = opened.nodeRuntime;
-    closeRuntime = opened.close;
+    nodeRuntime = opened;
+    closeRuntime = () => opened.close();
+    stats = createStatsProvider({ nodeName: o.nodeName, dataDir: o.dataDir, cri: opened.cri.runtime });
+    streaming = criStreamingRuntime(opened.cri.runtime);
+    const { clientLookup } = await import('./env/lookup.ts');
+    podSync = { lookup: clientLookup(http) };
     const { hostNodeConfig } = await import('./node/host-config.ts');
     const v = await nodeRuntime.runtime.version();
     config = hostNodeConfig({
@@ -110,6 +125,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
   }
 
+  // The agent's own HTTPS port (logs, exec, attach, port-forward, stats) for
+  // the API server only: it needs the cluster's client CA, which joining saves.
+  const server = await startStreamingServer(o, internalIP, streaming, () => stats.summary());
+  config.daemonPort = server?.port;
+
   const host = new AgentHost({
     client: new LimitedClient(http, 16),
     heartbeatClient: http,
@@ -119,6 +139,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     podFieldSelector: `spec.nodeName=${o.nodeName}`,
     nodeSelector: { fieldSelector: `metadata.name=${o.nodeName}` },
     podCIDRWaitMs: o.podCIDRWaitMs,
+    podSync,
   });
   log.info('starting node agent', { node: o.nodeName, runtime: o.runtime, server: http.server });
   const registered = host.start().then(() => log.info('node registered; agent running', { node: o.nodeName, internalIP }));
@@ -128,15 +149,41 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     async stop() {
       await host.stop();
       http.close();
+      await server?.close();
       await closeRuntime();
     },
   };
 }
 
-/** The containerd runtime (wired in once src/agent/runtime/cri lands). */
-async function openRealRuntime(o: AgentOptions): Promise<{ nodeRuntime: NodeRuntime; close(): Promise<void> }> {
-  void o;
-  throw new AgentStartError('the containerd runtime is not built into this release yet; use --runtime fake');
+/** containerd: our own supervised one, or an existing CRI socket (`--container-runtime-endpoint`). */
+async function openRealRuntime(o: AgentOptions) {
+  const { openContainerdRuntime } = await import('./runtime/cri/containerd-runtime.ts');
+  try {
+    return await openContainerdRuntime({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint });
+  } catch (e) {
+    throw new AgentStartError(`cannot start the container runtime: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function startStreamingServer(o: AgentOptions, internalIP: string, runtime: StreamingRuntime, statsSummary: () => Promise<unknown>): Promise<RunningAgentServer | undefined> {
+  const fs = await import('node:fs/promises');
+  const { agentFiles } = await import('../cluster/join/join.ts');
+  const clientCA = await fs.readFile(agentFiles(o.dataDir).clientCa, 'utf8').catch(() => undefined);
+  if (!clientCA) {
+    log.warn('no cluster client CA (the agent did not join with a token): logs, exec, port-forward and kubectl top are unavailable for this node');
+    return undefined;
+  }
+  const { ensureAgentServingCert } = await import('./server/tls.ts');
+  const { startAgentServer, DEFAULT_AGENT_PORT } = await import('./server/server.ts');
+  const pair = await ensureAgentServingCert(o.dataDir, { dnsNames: [os.hostname(), o.nodeName], ipAddresses: [internalIP, '127.0.0.1'] });
+  const port = o.agentPort ?? (o.runtime === 'fake' ? 0 : DEFAULT_AGENT_PORT);
+  try {
+    const s = await startAgentServer({ port, cert: pair.certPem, key: pair.keyPem, clientCA, runtime, statsSummary });
+    log.info('agent API listening', { port: s.port });
+    return s;
+  } catch (e) {
+    throw new AgentStartError(`cannot listen on the agent port ${port}: ${(e as Error).message} (another agent on this machine? use --agent-port)`, { cause: e });
+  }
 }
 
 /** The node name an agent uses by default: the host name, lower-cased (as k3s). */

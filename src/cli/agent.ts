@@ -18,6 +18,7 @@ export const spec: CommandSpec = {
     { name: 'token-file', kind: 'string', arg: 'FILE', env: 'BRAMBLE_TOKEN_FILE', help: 'File holding the join token' },
     { name: 'data-dir', kind: 'string', arg: 'DIR', default: defaultDataDir, env: 'BRAMBLE_DATA_DIR', help: 'Folder to hold the agent\'s state (credentials, containerd, pod data)', short: 'd' },
     { name: 'runtime', kind: 'string', arg: 'NAME', default: 'containerd', env: 'BRAMBLE_RUNTIME', help: 'Container runtime: containerd, or fake (a simulated node: pods run nowhere)' },
+    { name: 'agent-port', kind: 'int', arg: 'PORT', help: 'Port of the agent\'s HTTPS API for the server: logs, exec, port-forward, stats (default: 10250; any free port with --runtime fake)' },
     { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Use this existing CRI socket instead of starting containerd' },
     { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with, instead of joining with a token' },
     { name: 'node-name', kind: 'string', arg: 'NAME', env: 'BRAMBLE_NODE_NAME', help: 'Node name (default: the host name)' },
@@ -109,6 +110,7 @@ export async function run(values: FlagValues): Promise<number> {
       podCIDR,
       podCIDRWaitMs: flags.podCIDRWaitMs,
       containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
+      agentPort: values['agent-port'] as number | undefined,
       version,
     });
   } catch (e) {

@@ -30,6 +30,7 @@ export interface EmbeddedAgentConfig {
   taints: import('../client/types.ts').Obj[];
   nodeIP?: string;
   containerRuntimeEndpoint?: string;
+  agentPort?: number;
 }
 
 /** Go-style durations: `5m`, `90s`, `1h30m`, `250ms`. */

@@ -163,6 +163,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
         internalIP: a.nodeIP ?? cfg.advertiseAddress,
         podCIDRWaitMs: 30_000,
         containerRuntimeEndpoint: a.containerRuntimeEndpoint,
+        agentPort: a.agentPort,
         controlPlane: true,
         version,
       });

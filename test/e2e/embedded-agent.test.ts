@@ -47,6 +47,17 @@ describe('embedded agent', () => {
       return p.status.phase === 'Running' && p;
     });
     assert.equal(pod.spec.nodeName, 'board-0');
+    // The agent's HTTPS port serves the API server: kubectl top reads the fake figures through it.
+    const top = await waitFor('kubectl top pod hello', async () => {
+      const r = await srv.kubectl(['top', 'pod', 'hello', '--no-headers']);
+      return r.code === 0 && r.stdout;
+    });
+    assert.match(top, /^hello\s+\d+m\s+\d+Mi/);
+    assert.match(await srv.k(['top', 'node', 'board-0', '--no-headers']), /^board-0\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+    // Logs need a real runtime; the fake says so instead of hanging.
+    const logs = await srv.kubectl(['logs', 'hello']);
+    assert.notEqual(logs.code, 0);
+    assert.match(logs.stderr, /fake runtime does not support container logs/);
     await srv.k(['delete', 'pod', 'hello', '--wait=true']);
   });
 
