@@ -266,6 +266,30 @@ describe('kubectl streaming through bramble server and the agent to containerd',
     }
   });
 
+  it('kubectl attach streams a running container\'s output', async () => {
+    const p = spawn(kubectlBin, ['--kubeconfig', server!.kubeconfig, 'attach', 'web', '-c', 'ticker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    helpers.add(p);
+    try {
+      let out = '';
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`attach gave ${JSON.stringify(out)} ${err}`)), 15_000);
+        p.stdout.on('data', (d) => {
+          out += d;
+          if ((out.match(/tick-\d+\n/g) ?? []).length >= 3) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const ticks = (out.match(/tick-(\d+)/g) ?? []).map((t) => Number(t.slice(5)));
+      for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i], ticks[i - 1]! + 1, out);
+    } finally {
+      p.kill('SIGKILL');
+    }
+  });
+
   async function portForwardCheck(env: Record<string, string>, label: string): Promise<void> {
     const p = spawn(kubectlBin, ['--kubeconfig', server!.kubeconfig, 'port-forward', 'pod/web', ':8080', '--address', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     helpers.add(p);
