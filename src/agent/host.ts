@@ -65,7 +65,7 @@ export interface AgentHostOptions {
   spread?: boolean;
   random?: () => number;
   /** Pod features for real runtimes: API lookups for env and pull secrets, cluster DNS (see PodSyncOptions). */
-  podSync?: Pick<PodSyncOptions, 'lookup' | 'dns'>;
+  podSync?: Pick<PodSyncOptions, 'lookup' | 'dns' | 'podsDir' | 'probes'>;
   /** Called after each node's registration (`failed` counts failed attempts, which are retried). */
   onRegistered?(done: number, failed: number, total: number): void;
 }

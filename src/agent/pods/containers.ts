@@ -132,13 +132,13 @@ export async function startContainer(ctx: StartContext, t: ContainerTarget): Pro
 const minimumGraceSeconds = 2;
 
 /**
- * Stops a running or created container with the Killing event: its preStop
- * hook (exec or httpGet) first, then the stop signal with what is left of
- * `graceSeconds`.
+ * Stops a running or created container with the Killing event (`message`,
+ * default "Stopping container x"): its preStop hook (exec or httpGet)
+ * first, then the stop signal with what is left of `graceSeconds`.
  */
-export async function stopContainer(runtime: Runtime, recorder: EventSink, pod: Obj, c: ContainerStatus, graceSeconds: number): Promise<void> {
+export async function stopContainer(runtime: Runtime, recorder: EventSink, pod: Obj, c: ContainerStatus, graceSeconds: number, message?: string): Promise<void> {
   const found = findSpec(pod, c.metadata.name);
-  if (found) recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, { fieldPath: fieldPathOf(found.spec, found.init) });
+  if (found) recorder.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${c.metadata.name}`, { fieldPath: fieldPathOf(found.spec, found.init) });
   let grace = graceSeconds;
   const hook = found?.spec['lifecycle']?.preStop as Obj | undefined;
   if (hook && c.state === 'running' && grace > 0) {

@@ -38,6 +38,26 @@ function container(name: string, state: ContainerStatus['state'], over: Partial<
 const cond = (s: Obj, type: string) => (s['conditions'] as Obj[]).find((c) => c['type'] === type);
 
 describe('generatePodStatus', () => {
+  it('takes readiness and startup from the probes: a running container is unready until both pass', () => {
+    const spec = { containers: [{ name: 'web', image: 'nginx:1.27' }, { name: 'side', image: 'nginx:1.27' }] };
+    const state = (ready: Set<string>, started: Set<string>) => ({
+      sandbox,
+      containers: [container('web', 'running'), container('side', 'running')],
+      probes: { ready: (n: string) => ready.has(n), started: (n: string) => started.has(n) },
+    });
+    const s1 = generatePodStatus(pod(spec), state(new Set(['side']), new Set(['web', 'side'])), ctx());
+    assert.equal(s1['phase'], 'Running');
+    assert.deepEqual((s1['containerStatuses'] as Obj[]).map((c) => [c['name'], c['ready'], c['started']]), [['side', true, true], ['web', false, true]]);
+    assert.equal(cond(s1, 'Ready')?.['status'], 'False');
+    assert.equal(cond(s1, 'ContainersReady')?.['message'], 'containers with unready status: [web]');
+    // Ready according to its readiness probe but not started (startup probe pending): not ready.
+    const s2 = generatePodStatus(pod(spec), state(new Set(['web', 'side']), new Set(['side'])), ctx());
+    assert.deepEqual((s2['containerStatuses'] as Obj[]).map((c) => [c['name'], c['ready'], c['started']]), [['side', true, true], ['web', false, false]]);
+    const s3 = generatePodStatus(pod(spec), state(new Set(['web', 'side']), new Set(['web', 'side'])), ctx());
+    assert.equal(cond(s3, 'Ready')?.['status'], 'True');
+    assert.equal(cond(s3, 'ContainersReady')?.['status'], 'True');
+  });
+
   it('a running pod: Running, ready, IPs, five True conditions, kept PodScheduled time', () => {
     const s = generatePodStatus(pod(), { sandbox, containers: [container('web', 'running')] }, ctx());
     assert.equal(s['phase'], 'Running');

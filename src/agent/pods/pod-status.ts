@@ -19,6 +19,13 @@ export interface PodRuntimeState {
   backoff?: ReadonlyMap<string, string>;
   /** Containers that could not start: name → waiting reason and message (ErrImagePull, ImagePullBackOff…). */
   waiting?: ReadonlyMap<string, { reason: string; message: string }>;
+  /**
+   * What the pod's probes say (absent: no prober; a running container is
+   * ready and started). A running container is started once its startup
+   * probe succeeded, and ready once started and its readiness probe
+   * succeeded (no probe: at once).
+   */
+  probes?: { ready(name: string): boolean; started(name: string): boolean };
 }
 
 export interface StatusContext {
@@ -52,7 +59,7 @@ function terminated(c: ContainerStatus, runtimeName: string): Obj {
   return { terminated: t };
 }
 
-function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: ContainerStatus } | undefined, waitingReason: string, backoff: string | undefined, ctx: StatusContext, blocked?: { reason: string; message: string }): Obj {
+function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: ContainerStatus } | undefined, waitingReason: string, backoff: string | undefined, ctx: StatusContext, blocked?: { reason: string; message: string }, probes?: PodRuntimeState['probes']): Obj {
   if (!inst) {
     const waiting = blocked ? { reason: blocked.reason, message: blocked.message } : { reason: waitingReason };
     return { name: spec['name'], state: { waiting }, lastState: {}, ready: false, restartCount: 0, image: spec['image'], imageID: '', started: false };
@@ -72,16 +79,17 @@ function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: 
   else if (c.state === 'exited') state = terminated(c, ctx.runtimeName);
   else state = { waiting: { reason: 'ContainerCreating' } };
   const running = c.state === 'running';
+  const started = running && (probes?.started(spec['name']) ?? true);
   const out: Obj = {
     name: spec['name'],
     state,
     lastState,
-    ready: running,
+    ready: started && (probes?.ready(spec['name']) ?? true),
     restartCount: c.metadata.attempt,
     image: c.image,
     imageID: c.imageRef,
     containerID: `${ctx.runtimeName}://${c.id}`,
-    started: running,
+    started,
   };
   const mounts = (spec['volumeMounts'] ?? []) as Obj[];
   if (mounts.length) {
@@ -154,7 +162,7 @@ export function generatePodStatus(pod: Obj, rt: PodRuntimeState, ctx: StatusCont
   const initStatuses = initSpecs.map((c) => containerStatus(c, instances.get(c['name']), 'PodInitializing', rt.backoff?.get(c['name']), ctx, rt.waiting?.get(c['name'])));
   const initDone = initStatuses.every((s) => s['state']?.terminated?.exitCode === 0);
   const statuses = specs
-    .map((c) => containerStatus(c, instances.get(c['name']), initDone ? 'ContainerCreating' : 'PodInitializing', rt.backoff?.get(c['name']), ctx, rt.waiting?.get(c['name'])))
+    .map((c) => containerStatus(c, instances.get(c['name']), initDone ? 'ContainerCreating' : 'PodInitializing', rt.backoff?.get(c['name']), ctx, rt.waiting?.get(c['name']), rt.probes))
     .sort((a, b) => (a['name'] < b['name'] ? -1 : a['name'] > b['name'] ? 1 : 0));
 
   const phase = podPhase(pod, initStatuses, statuses, ctx.terminal);

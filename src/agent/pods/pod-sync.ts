@@ -12,6 +12,11 @@
  *   gracePeriodSeconds 0 and a uid precondition (upstream kubelet);
  * - gone from the API: whatever still runs for it is removed.
  *
+ * With `podsDir` (and `lookup`) the pod's volumes are set up before its
+ * containers start, refreshed at each periodic re-sync and torn down once
+ * its containers are gone (pod-volumes.ts); with `probes` its containers
+ * are probed (pod-probes.ts). Both stay off for the simulator.
+ *
  * The loop talks to the container runtime only through the Runtime seam.
  */
 import { isApiError } from '../../api/errors.ts';
@@ -29,6 +34,9 @@ import { ContainerConfigError, stopContainer, type ContainerTarget, type StartCo
 import { authFor, ImagePullBackoff } from './images.ts';
 import { containerConfigFor, defaultDns, sandboxConfigFor, type DnsSettings } from './pod-config.ts';
 import { runContainers } from './run-containers.ts';
+import { PodProbes, type ProbeSettings } from './pod-probes.ts';
+import { PodVolumes } from './pod-volumes.ts';
+import { VolumeError, type PreparedVolumes } from '../volumes/index.ts';
 import { generatePodStatus, statusPatch, type PodRuntimeState } from './pod-status.ts';
 
 const log = logger('agent/pods');
@@ -66,12 +74,24 @@ export interface PodSyncOptions {
   lookup?: ObjectLookup;
   /** Cluster DNS for ClusterFirst pods; default 10.43.0.10, cluster.local, the host's /etc/resolv.conf. */
   dns?: Partial<DnsSettings>;
+  /**
+   * `<dataDir>/agent/pods`: where pod volumes live. With `lookup`, turns
+   * volumes on (emptyDir, hostPath, configMap, secret, downwardAPI,
+   * projected, PVCs). Absent: volumeMounts are ignored (the simulator).
+   */
+  podsDir?: string;
+  /** Turns liveness/readiness/startup probes on. Absent: no probing; running containers are ready. */
+  probes?: ProbeSettings;
 }
 
 const byNodeIndex = 'agent:nodeName';
 
 export class PodSync {
-  private readonly o: Required<Omit<PodSyncOptions, 'lookup' | 'dns'>> & Pick<PodSyncOptions, 'lookup'>;
+  private readonly o: Required<Omit<PodSyncOptions, 'lookup' | 'dns' | 'podsDir' | 'probes'>> & Pick<PodSyncOptions, 'lookup'>;
+  private readonly volumes?: PodVolumes;
+  private readonly probes?: PodProbes;
+  /** Pods queued by the periodic re-sync: their API data volumes are refreshed at that sync. */
+  private readonly refreshDue = new Set<string>();
   private readonly dns: DnsSettings;
   private readonly queue: WorkQueue<string>;
   private readonly backoff: RestartBackoff;
@@ -87,6 +107,8 @@ export class PodSync {
     this.backoff = new RestartBackoff(this.o.clock);
     this.pulls = new ImagePullBackoff(this.o.clock);
     this.dns = { ...defaultDns, ...opts.dns };
+    if (opts.podsDir && opts.lookup) this.volumes = new PodVolumes({ podsDir: opts.podsDir, lookup: opts.lookup }, this.o.clock);
+    if (opts.probes) this.probes = new PodProbes(opts.probes, this.o.clock, (k) => this.queue.add(k));
     const pods = this.o.pods;
     pods.addIndex(byNodeIndex, (p) => [p['spec']?.nodeName ?? '']);
     const mine = (p: Obj) => !!p['spec']?.nodeName && this.o.node(p['spec'].nodeName) !== undefined;
@@ -126,6 +148,7 @@ export class PodSync {
     await runWorkers(this.queue, this.o.workers, (k) => this.reconcile(k), (key, err, retry) =>
       log.warn('pod sync failed', { pod: key, err, retry }),
     );
+    this.probes?.stop();
   }
 
   /** Re-queues a slice of the pods every second, so each comes round once per `resyncMs`. */
@@ -139,7 +162,10 @@ export class PodSync {
         batch = [...this.tracked.keys()];
         share = Math.max(1, Math.ceil((batch.length * tickMs) / this.o.resyncMs));
       }
-      for (const k of batch.splice(0, share)) this.queue.add(k);
+      for (const k of batch.splice(0, share)) {
+        if (this.volumes) this.refreshDue.add(k);
+        this.queue.add(k);
+      }
       this.o.clock.setTimeout(tick, tickMs);
     };
     this.o.clock.setTimeout(tick, tickMs);
@@ -156,7 +182,9 @@ export class PodSync {
     if (tracked && (!pod || pod['metadata']?.uid !== tracked.uid)) {
       // Deleted (or replaced by a new pod of the same name) without us: remove what still runs.
       const node = this.o.node(tracked.node);
+      this.probes?.remove(tracked.uid);
       if (node) await this.removeSandboxes(node, tracked.uid);
+      await this.volumes?.cleanup(tracked.uid);
       this.forget(key, tracked.uid);
     }
     if (!pod) return;
@@ -170,17 +198,30 @@ export class PodSync {
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished: nothing may run, but its record stays until the pod is deleted.
       for (const s of await node.runtime.listPodSandboxes({ podUid: uid, state: 'ready' })) await node.runtime.stopPodSandbox(s.id);
+      // Its containers are stopped: probes end and volumes are released, as the kubelet does for terminated pods.
+      this.probes?.remove(uid);
+      await this.volumes?.cleanup(uid);
       return;
     }
     this.tracked.set(key, { uid, node: node.name });
-    return this.sync(key, pod, node);
+    return this.sync(key, pod, node, this.refreshDue.delete(key));
   }
 
-  private async sync(key: string, pod: Obj, node: SyncNode): Promise<ReconcileResult | void> {
+  private async sync(key: string, pod: Obj, node: SyncNode, refresh: boolean): Promise<ReconcileResult | void> {
     const rt = node.runtime;
     const uid = pod['metadata'].uid as string;
     const sandboxes = await rt.listPodSandboxes({ podUid: uid });
     let sandbox = newest(sandboxes.filter((s) => s.state === 'ready'));
+    let volumes: PreparedVolumes | undefined;
+    if (this.volumes) {
+      // Volumes before anything runs (the kubelet's WaitForAttachAndMount): a failure leaves the pod in ContainerCreating.
+      const v = await this.volumes.ensure(pod, node.recorder, refresh);
+      if (!('prepared' in v)) {
+        await this.writeStatus(key, pod, node, { sandbox, containers: sandbox ? await rt.listContainers({ sandboxId: sandbox.id }) : [], probes: this.probes?.view(uid) }, false);
+        return { requeueAfterMs: v.retryMs };
+      }
+      volumes = v.prepared;
+    }
     if (!sandbox) {
       if (pod['spec']?.hostNetwork !== true && !runtimeConditionMet(await rt.status(), 'NetworkReady')) {
         // Wait for the node's pod CIDR; resyncNode() brings us back. Meanwhile say so in status.
@@ -192,13 +233,34 @@ export class PodSync {
       sandbox = (await rt.listPodSandboxes({ podUid: uid })).find((s) => s.id === id);
       if (!sandbox) throw new Error(`sandbox ${id} vanished`);
     }
-    const { containers, waits, waiting, requeueMs } = await runContainers(this.startContext(node, sandbox), this.backoff, pod, sandbox.id);
-    const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits, waiting }, false);
+    if (this.probes) await this.restartUnhealthy(pod, node, sandbox.id);
+    const { containers, waits, waiting, requeueMs } = await runContainers(this.startContext(node, sandbox, volumes), this.backoff, pod, sandbox.id);
+    const podIP = pod['spec']?.hostNetwork === true ? node.hostIP : (sandbox.ips[0] ?? '');
+    this.probes?.sync(key, pod, node, podIP, containers);
+    const status = await this.writeStatus(key, pod, node, { sandbox, containers, backoff: waits, waiting, probes: this.probes?.view(uid) }, false);
     if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') {
       // A finished pod's sandbox (and its IP) is released at once, as the kubelet does.
       await rt.stopPodSandbox(sandbox.id);
     }
     return requeueMs !== undefined ? { requeueAfterMs: requeueMs } : undefined;
+  }
+
+  /**
+   * Stops the containers whose liveness or startup probe failed; the
+   * restart that follows is the ordinary one (restartPolicy, crash-loop
+   * back-off, restartCount), as upstream.
+   */
+  private async restartUnhealthy(pod: Obj, node: SyncNode, sandboxId: string): Promise<void> {
+    const uid = pod['metadata'].uid as string;
+    const containers = await node.runtime.listContainers({ sandboxId });
+    const due = this.probes!.takeRestarts(uid, containers);
+    await Promise.all(due.map(async (r) => {
+      const c = containers.find((x) => x.id === r.containerId)!;
+      const spec = ((pod['spec']?.containers ?? []) as Obj[]).find((s) => s['name'] === r.name);
+      // A probe's own terminationGracePeriodSeconds wins over the pod's (upstream since 1.25).
+      const grace = spec?.[`${r.kind}Probe`]?.terminationGracePeriodSeconds ?? pod['spec']?.terminationGracePeriodSeconds ?? 30;
+      await stopContainer(node.runtime, node.recorder, pod, c, grace, r.message);
+    }));
   }
 
   /** Stops everything of a deleted pod, posts its terminal status, then completes the deletion. */
@@ -207,6 +269,7 @@ export class PodSync {
     const uid = m.uid as string;
     const rt = node.runtime;
     const grace = m.deletionGracePeriodSeconds ?? pod['spec']?.terminationGracePeriodSeconds ?? 30;
+    this.probes?.remove(uid);
     const sandboxes = await rt.listPodSandboxes({ podUid: uid });
     const containers = await rt.listContainers({ podUid: uid });
     // In parallel, as the kubelet kills a pod's containers: each gets the whole grace period.
@@ -225,6 +288,7 @@ export class PodSync {
       if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
     }
     for (const s of sandboxes) await rt.removePodSandbox(s.id);
+    await this.volumes?.cleanup(uid);
     this.forget(key, uid);
   }
 
@@ -248,7 +312,7 @@ export class PodSync {
   }
 
   /** What starting a pod's containers needs: pulls with its secrets, configs with its environment. */
-  private startContext(node: SyncNode, sandbox: SandboxStatus): StartContext {
+  private startContext(node: SyncNode, sandbox: SandboxStatus, volumes: PreparedVolumes | undefined): StartContext {
     const lookup = this.o.lookup;
     return {
       runtime: node.runtime,
@@ -264,11 +328,11 @@ export class PodSync {
         }
         return authFor(String(image), secrets);
       },
-      configFor: (t: ContainerTarget) => this.containerConfig(t, node, sandbox, lookup),
+      configFor: (t: ContainerTarget) => this.containerConfig(t, node, sandbox, lookup, volumes),
     };
   }
 
-  private async containerConfig(t: ContainerTarget, node: SyncNode, sandbox: SandboxStatus, lookup: ObjectLookup | undefined) {
+  private async containerConfig(t: ContainerTarget, node: SyncNode, sandbox: SandboxStatus, lookup: ObjectLookup | undefined, volumes: PreparedVolumes | undefined) {
     if (!lookup) {
       const env = ((t.spec['env'] ?? []) as Obj[]).filter((e) => e['valueFrom'] === undefined).map((e) => ({ name: e['name'] as string, value: String(e['value'] ?? '') }));
       return containerConfigFor(t.pod, t.spec, t.init, t.attempt, { env });
@@ -283,7 +347,17 @@ export class PodSync {
     }
     for (const w of resolved.warnings) node.recorder.event(t.pod, 'Warning', w.reason, w.message);
     const vars = new Map(resolved.env.map((e) => [e.name, e.value]));
-    return containerConfigFor(t.pod, t.spec, t.init, t.attempt, { env: resolved.env, expand: (s) => expand(s, mappingFor(vars)) });
+    let mounts;
+    if (volumes && this.volumes) {
+      try {
+        mounts = this.volumes.mounts(t.spec, volumes, resolved.env);
+      } catch (e) {
+        // A bad subPath is the container's problem, not the pod's: CreateContainerConfigError, as upstream.
+        if (e instanceof VolumeError) throw new ContainerConfigError(e.message, { cause: e });
+        throw e;
+      }
+    }
+    return containerConfigFor(t.pod, t.spec, t.init, t.attempt, { env: resolved.env, mounts, expand: (s) => expand(s, mappingFor(vars)) });
   }
 
   private async removeSandboxes(node: SyncNode, uid: string): Promise<void> {
@@ -295,6 +369,9 @@ export class PodSync {
     this.written.delete(key);
     this.backoff.forget(uid);
     this.pulls.forget(uid);
+    this.refreshDue.delete(key);
+    this.probes?.remove(uid);
+    this.volumes?.forget(uid);
   }
 }
 

@@ -33,7 +33,7 @@ import { realClock } from '../../client/clock.ts';
 import type { Clock } from '../../client/clock.ts';
 import { logger } from '../../util/log.ts';
 import { runProbe } from './run.ts';
-import type { ContainerProbeState, ExecResult, ProbeKind, ProbeResultHandler } from './types.ts';
+import type { ContainerProbeState, ExecResult, ProbeKind, ProbeResultHandler, ProbeTarget } from './types.ts';
 
 const log = logger('probes');
 
@@ -53,6 +53,8 @@ export interface ProbeManagerOptions {
   /** Events for the pod's container: reason `Unhealthy` or `ProbeWarning` (type Warning). */
   onEvent?(podUid: string, containerName: string, kind: ProbeKind, reason: 'Unhealthy' | 'ProbeWarning', message: string): void;
   clock?: Clock;
+  /** How httpGet probes reach the pod network (see ProbeTarget.connect); absent: directly. */
+  connect?: ProbeTarget['connect'];
 }
 
 interface Worker {
@@ -215,6 +217,7 @@ export class ProbeManager {
       podIP: entry.podIP,
       ports: containerSpec?.ports,
       exec: (cmd, timeout) => this.opts.exec(containerId, cmd, timeout),
+      connect: this.opts.connect,
     });
     // The world may have moved on while the probe ran.
     if (this.pods.get(uid) !== entry || entry.workers.get(`${name}/${w.kind}`) !== w || w.containerId !== containerId) return;

@@ -108,12 +108,18 @@ interface HttpResponse {
   body: string;
 }
 
-function httpGetOnce(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse> {
+function httpGetOnce(url: URL, headers: Record<string, string>, signal: AbortSignal, connect?: ProbeTarget['connect']): Promise<HttpResponse> {
   const mod = url.protocol === 'https:' ? https : http;
+  const options: https.RequestOptions = { method: 'GET', headers, signal, agent: false, rejectUnauthorized: false };
+  // Plain HTTP only: an https probe through a dialer would need TLS over the Duplex.
+  if (connect && url.protocol === 'http:') {
+    const port = Number(url.port) || 80;
+    options.createConnection = () => connect(url.hostname.replace(/^\[|\]$/g, ''), port) as unknown as net.Socket;
+  }
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
-      { method: 'GET', headers, signal, agent: false, rejectUnauthorized: false } as https.RequestOptions,
+      options,
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -167,7 +173,7 @@ export async function httpProbe(probe: Obj, target: ProbeTarget, timeoutSeconds:
     for (let hops = 0; ; hops++) {
       let res: HttpResponse;
       try {
-        res = await httpGetOnce(url, headers, ctl.signal);
+        res = await httpGetOnce(url, headers, ctl.signal, target.connect);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (ctl.signal.aborted) return { result: 'failure', output: `Get "${url.href}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` };

@@ -3,6 +3,7 @@
  * (`ProbeManager`) the pod sync loop drives. See manager.ts for the
  * manager's calls; this file holds the shared shapes.
  */
+import type { Duplex } from 'node:stream';
 import type { Obj } from '../../client/types.ts';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
@@ -34,6 +35,12 @@ export interface ProbeTarget {
   ports?: Obj[];
   /** Runs a command in the container (the runtime's ExecSync); needed for exec probes. */
   exec?(cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
+  /**
+   * Opens the TCP connection of an httpGet probe. Absent: a direct
+   * connection. For an agent whose pod network is not its own network
+   * namespace (tests running containerd in a namespace they made).
+   */
+  connect?(host: string, port: number): Duplex;
 }
 
 /** The state of one container as the sync loop last saw it. */
