@@ -7,6 +7,11 @@
  *                                 links (sh, httpd, nc, sleep, cat…); cmd `sh`.
  *                                 The host's architecture only (it is the
  *                                 host's binary).
+ *   bramble.local/hello-node:1.0  seed 000's hello-node as a busybox httpd: the
+ *                                 busybox layer plus /var/www/index.html, serving
+ *                                 port 8080 in the foreground and logging each
+ *                                 request (a tag other than `latest`, so the
+ *                                 pull policy is IfNotPresent as in the seed).
  *   bramble.local/pause:3.9       the sandbox image: a 248-byte static pause
  *                                 program (src/agent/images/pause.ts), for
  *                                 amd64 and arm64 in one index.
@@ -26,6 +31,7 @@ import { pauseImage, PAUSE_IMAGE } from '../src/agent/images/pause.ts';
 import { writeTar, type TarEntry } from '../src/agent/images/tar.ts';
 
 export const BUSYBOX_IMAGE = 'bramble.local/busybox:latest';
+export const HELLO_NODE_IMAGE = 'bramble.local/hello-node:1.0';
 export { PAUSE_IMAGE };
 
 export interface BuiltImage {
@@ -38,10 +44,23 @@ export interface BuiltImage {
 export function buildTestImages(outDir: string, busyboxPath = '/bin/busybox'): BuiltImage[] {
   fs.mkdirSync(outDir, { recursive: true });
   const busybox = buildImageLayout(BUSYBOX_IMAGE, [{ platform: hostPlatform(), layers: [busyboxLayer(busyboxPath)], config: { cmd: ['sh'] } }]);
+  const site = writeTar([
+    { name: 'var', type: 'dir', mode: 0o755 },
+    { name: 'var/www', type: 'dir', mode: 0o755 },
+    { name: 'var/www/index.html', type: 'file', data: new TextEncoder().encode('Hello World!\n') },
+  ]);
+  const helloNode = buildImageLayout(HELLO_NODE_IMAGE, [
+    {
+      platform: hostPlatform(),
+      layers: [busyboxLayer(busyboxPath), site],
+      config: { cmd: ['httpd', '-f', '-vv', '-p', '8080', '-h', '/var/www'] },
+    },
+  ]);
   const pause = pauseImage();
   const out: BuiltImage[] = [];
   for (const [name, file, layout] of [
     [BUSYBOX_IMAGE, 'busybox.tar', busybox],
+    [HELLO_NODE_IMAGE, 'hello-node.tar', helloNode],
     [PAUSE_IMAGE, 'pause.tar', pause],
   ] as const) {
     const dest = path.join(outDir, file);

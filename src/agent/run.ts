@@ -44,6 +44,8 @@ export interface AgentOptions {
   containerRuntimeEndpoint?: string;
   /** Port of the agent's HTTPS API (kubelet's 10250); default 10250 with containerd, any free port for the fake. */
   agentPort?: number;
+  /** Parent cgroup of pod cgroups (kubelet's --cgroup-root); `bramble` by default. */
+  cgroupRoot?: string;
   /** A server's embedded agent (control-plane role label). */
   controlPlane?: boolean;
   version: string;
@@ -159,7 +161,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 async function openRealRuntime(o: AgentOptions) {
   const { openContainerdRuntime } = await import('./runtime/cri/containerd-runtime.ts');
   try {
-    return await openContainerdRuntime({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint });
+    return await openContainerdRuntime({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint, cgroupRoot: o.cgroupRoot });
   } catch (e) {
     throw new AgentStartError(`cannot start the container runtime: ${(e as Error).message}`, { cause: e });
   }

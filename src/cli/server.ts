@@ -31,6 +31,7 @@ export const spec: CommandSpec = {
     { name: 'node-taint', kind: 'list', arg: 'KEY=VALUE:EFFECT', default: [], help: 'Taint to register the embedded agent\'s node with (repeatable)' },
     { name: 'node-ip', kind: 'string', arg: 'ADDR', help: 'InternalIP of the embedded agent\'s node (default: the advertise address)' },
     { name: 'agent-port', kind: 'int', arg: 'PORT', help: 'Port of the embedded agent\'s HTTPS API: logs, exec, port-forward, stats (default: 10250; any free port with --agent-runtime fake)' },
+    { name: 'cgroup-root', kind: 'string', arg: 'NAME', help: 'Parent cgroup of pod cgroups (default: bramble)' },
     { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Embedded agent: use this existing CRI socket instead of starting containerd' },
     { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
     { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
@@ -58,6 +59,7 @@ async function embeddedAgent(values: FlagValues) {
       nodeIP: values['node-ip'] as string | undefined,
       containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
       agentPort: values['agent-port'] as number | undefined,
+      cgroupRoot: values['cgroup-root'] as string | undefined,
     };
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);

@@ -31,6 +31,7 @@ export interface EmbeddedAgentConfig {
   nodeIP?: string;
   containerRuntimeEndpoint?: string;
   agentPort?: number;
+  cgroupRoot?: string;
 }
 
 /** Go-style durations: `5m`, `90s`, `1h30m`, `250ms`. */

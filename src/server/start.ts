@@ -164,6 +164,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
         podCIDRWaitMs: 30_000,
         containerRuntimeEndpoint: a.containerRuntimeEndpoint,
         agentPort: a.agentPort,
+        cgroupRoot: a.cgroupRoot,
         controlPlane: true,
         version,
       });
