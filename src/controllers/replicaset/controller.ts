@@ -24,6 +24,8 @@ import { isPodActive, isPodReady, podKey } from '../common/pods.ts';
 import { burstReplicas, manageReplicas, typed, type ManageDeps } from './manage.ts';
 import { calculateStatus, updateStatus } from './status.ts';
 
+/** How long pod status changes wait to be folded into one ReplicaSet sync. */
+export const STATUS_BATCH_MS = 200;
 const log = logger('replicaset-controller');
 
 export { burstReplicas };
@@ -137,7 +139,13 @@ export class ReplicaSetController implements Controller {
     if (ref) {
       const rs = this.resolve(pod['metadata'].namespace, ref);
       if (!rs) return;
-      this.queue.add(keyOf(rs));
+      // A status-only change (a pod turning Running or Ready) is folded with
+      // the others of the next moment: each sync walks every pod of the
+      // ReplicaSet, so 10,000 pods reporting one by one would otherwise cost
+      // 10,000 full walks. Upstream enqueues at once; its workers run in
+      // parallel on many cores, ours share one thread with the API server.
+      if (!labelsChanged && !refChanged) this.queue.addAfter(keyOf(rs), STATUS_BATCH_MS);
+      else this.queue.add(keyOf(rs));
       const minReady: number = rs['spec']?.minReadySeconds ?? 0;
       // Availability is time-based: look again once the pod has been ready long enough.
       if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(rs), minReady * 1000 + 1000);
