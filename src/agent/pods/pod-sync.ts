@@ -156,9 +156,12 @@ export class PodSync {
     const tickMs = 1_000;
     let batch: string[] = [];
     let share = 0;
+    let nextRound = 0;
     const tick = () => {
       if (signal.aborted) return;
-      if (batch.length === 0) {
+      // A new round only once `resyncMs` has passed since the last began (with few pods a round ends early).
+      if (batch.length === 0 && this.o.clock.now() >= nextRound) {
+        nextRound = this.o.clock.now() + this.o.resyncMs;
         batch = [...this.tracked.keys()];
         share = Math.max(1, Math.ceil((batch.length * tickMs) / this.o.resyncMs));
       }

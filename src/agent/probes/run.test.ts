@@ -88,6 +88,19 @@ describe('httpGet', () => {
     });
   });
 
+  it('goes through the connect seam when given, and only through it', async () => {
+    const dialed: string[] = [];
+    // The pod "address" is unroutable (TEST-NET-3): the probe can only succeed through the dialer, which connects to our server.
+    const connect = (h: string, p: number) => {
+      dialed.push(`${h}:${p}`);
+      return net.connect({ host: '127.0.0.1', port });
+    };
+    const r = await runProbe({ httpGet: { path: '/ok', port: 8080 }, timeoutSeconds: 2 }, { podIP: '203.0.113.9', connect });
+    assert.deepEqual(r, { result: 'success', output: 'all good' });
+    assert.deepEqual(dialed, ['203.0.113.9:8080']);
+    assert.equal(lastHeaders['host'], '203.0.113.9:8080');
+  });
+
   it('an unknown named port is unknown (probe errored), not a failure', async () => {
     const r = await runProbe({ httpGet: { path: '/ok', port: 'nope' } }, target());
     assert.equal(r.result, 'unknown');

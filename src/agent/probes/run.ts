@@ -114,6 +114,8 @@ function httpGetOnce(url: URL, headers: Record<string, string>, signal: AbortSig
   // Plain HTTP only: an https probe through a dialer would need TLS over the Duplex.
   if (connect && url.protocol === 'http:') {
     const port = Number(url.port) || 80;
+    // No agent at all: with `agent: false` Node makes a fresh Agent, which ignores createConnection.
+    delete options.agent;
     options.createConnection = () => connect(url.hostname.replace(/^\[|\]$/g, ''), port) as unknown as net.Socket;
   }
   return new Promise((resolve, reject) => {
