@@ -113,7 +113,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     stats = createStatsProvider({ nodeName: o.nodeName, dataDir: o.dataDir, cri: opened.cri.runtime });
     streaming = criStreamingRuntime(opened.cri.runtime);
     const { clientLookup } = await import('./env/lookup.ts');
-    podSync = { lookup: clientLookup(http) };
+    const path = await import('node:path');
+    // Real pods get volumes (under <data-dir>/agent/pods) and probes; the fake and the simulator do without.
+    podSync = { lookup: clientLookup(http), podsDir: path.join(o.dataDir, 'agent', 'pods'), probes: {} };
     const { hostNodeConfig } = await import('./node/host-config.ts');
     const v = await nodeRuntime.runtime.version();
     config = hostNodeConfig({
