@@ -4,10 +4,10 @@
  * resume|restart`, `set image`, `scale`, Recreate, and deletion through the
  * garbage collector.
  *
- * Pods need nodes to run on. Until the scheduler and the simulated agent
- * are part of `bramble server`/`bramble agent`, this file registers two
- * Node objects and runs a test-side binder and kubelet over HTTPS (the same
- * API calls a scheduler and kubelet make), so everything else is real.
+ * Pods are placed by the server's scheduler on four simulated nodes
+ * (`bramble agent --runtime fake`), which run them. Four, because seed
+ * 001's first Deployment keeps one pod per node (required anti-affinity),
+ * and while its pods live they keep new nginx pods off their nodes.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,25 +16,34 @@ import { HttpClient } from '../../src/client/http.ts';
 import { InformerFactory } from '../../src/client/informer.ts';
 import { resources, type Obj } from '../../src/client/types.ts';
 import { isPodReady } from '../../src/controllers/common/pods.ts';
-import { createTestNode, startTestBinder, startTestKubelet } from '../../src/controllers/common/testing.ts';
-import { repoRoot, startServer, type TestServer } from '../harness/server.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { brambleBin, repoRoot, startServer, type TestServer } from '../harness/server.ts';
 
 const f = (name: string) => path.join(repoRoot, 'test', 'fixtures', 'seed-001', name);
 const deploy = 'deployment/nginx-deployment';
 
 let srv: TestServer;
 let api: HttpClient;
-const stop = new AbortController();
+const agents: ChildProcess[] = [];
 
 before(async () => {
   srv = await startServer();
   api = HttpClient.fromKubeconfig(srv.kubeconfig);
-  for (const n of ['node-1', 'node-2']) await createTestNode(api, n);
-  void startTestBinder(api, ['node-1', 'node-2'], stop.signal);
-  void startTestKubelet(api, ['node-1', 'node-2'], stop.signal, 150);
+  for (const name of ['node-1', 'node-2', 'node-3', 'node-4']) {
+    const out = fs.openSync(path.join(srv.dir, `agent-${name}.log`), 'a');
+    agents.push(spawn(brambleBin, ['agent', '--runtime', 'fake', '--kubeconfig', srv.kubeconfig, '--node-name', name, '--pod-cidr-wait', '20s'], { stdio: ['ignore', out, out] }));
+    fs.closeSync(out);
+  }
+  await waitFor('four Ready nodes', async () => {
+    const nodes = (await api.list(resources.nodes, '')).items;
+    return nodes.filter((n) => (n['status']?.conditions ?? []).some((c: Obj) => c['type'] === 'Ready' && c['status'] === 'True')).length === 4;
+  });
 });
 after(async () => {
-  stop.abort();
+  for (const p of agents) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+  await Promise.all(agents.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+  api?.close();
   await srv?.stop();
 });
 

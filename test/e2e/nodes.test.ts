@@ -6,8 +6,7 @@
  * that dies (its agent SIGKILLed): NotReady with the upstream taints, and
  * its Deployment pods recreated on the other nodes.
  *
- * Pods are placed by the server's scheduler; in a build without one, a
- * test-side binder stands in (src/controllers/node-lifecycle/test-scheduler.ts).
+ * Pods are placed by the server's scheduler.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +16,6 @@ import path from 'node:path';
 import { HttpClient } from '../../src/client/http.ts';
 import type { Obj } from '../../src/client/types.ts';
 import { brambleBin, startServer, type TestServer } from '../harness/server.ts';
-import { controllerFactories } from '../../src/controllers/index.ts';
-import { startTestScheduler } from '../../src/controllers/node-lifecycle/test-scheduler.ts';
 
 const nodes = ['node-a', 'node-b', 'node-c'];
 const graceSeconds = 16;
@@ -44,8 +41,6 @@ before(async () => {
   ]);
   api = HttpClient.fromKubeconfig(srv.kubeconfig);
   for (const n of nodes) startAgent(n);
-  // The server runs what src/controllers/index.ts lists; without a scheduler, stand in for it.
-  if (!('scheduler' in controllerFactories)) void startTestScheduler(api, stop.signal);
 });
 after(async () => {
   stop.abort();
