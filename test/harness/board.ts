@@ -41,6 +41,14 @@ export interface Board {
   /** A long-running command inside the namespace (killed by stop()). */
   spawnIn(cmd: string[]): ChildProcess;
   log(): string;
+  /** SIGKILLs the server (and so its embedded agent); containerd and the containers keep running. */
+  kill(): Promise<void>;
+  /** SIGTERMs the server: a clean stop; containers keep running. */
+  halt(): Promise<void>;
+  /** Power loss: the server, containerd and every container die at once. */
+  powerOff(): Promise<void>;
+  /** Starts the server again on the same data dir (after kill, halt or powerOff). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +83,31 @@ export async function startBoard(opts: { name?: string; extraArgs?: string[]; ti
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
+  const serverArgs = [`--net=/var/run/netns/${netns}`, brambleBin, 'server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig,
+    '--agent-runtime', 'containerd', '--agent-port', '0', '--node-name', name, '--cgroup-root', cgroupRoot, ...(opts.extraArgs ?? [])];
+  const launch = async () => {
+    fs.rmSync(kubeconfig, { force: true });
+    const out = fs.openSync(logFile, 'a');
+    const proc = spawn('nsenter', serverArgs, { stdio: ['ignore', out, out] });
+    server = proc;
+    fs.closeSync(out);
+    // If the test process dies, the board's server must not outlive it (stop() is the clean path).
+    process.once('exit', () => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    while (!fs.existsSync(kubeconfig)) {
+      if (proc.exitCode !== null) throw new Error(`bramble server exited (${proc.exitCode}):\n${fs.readFileSync(logFile, 'utf8')}`);
+      if (Date.now() > deadline) throw new Error(`bramble server did not write its kubeconfig:\n${fs.readFileSync(logFile, 'utf8')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const signalServer = async (sig: NodeJS.Signals) => {
+    const proc = server;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill(sig);
+    await exited;
+  };
+
   try {
     if (fs.existsSync(`/var/run/netns/${netns}`)) spawnSync('ip', ['netns', 'del', netns]);
     execFileSync('ip', ['netns', 'add', netns]);
@@ -83,23 +116,7 @@ export async function startBoard(opts: { name?: string; extraArgs?: string[]; ti
     fs.mkdirSync(images, { recursive: true });
     execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'scripts/build-test-images.ts'), '--out', images], { stdio: ['ignore', 'ignore', 'inherit'] });
     fs.rmSync(path.join(images, 'pause.tar')); // the agent brings its own sandbox image
-    const out = fs.openSync(logFile, 'a');
-    server = spawn(
-      'nsenter',
-      [`--net=/var/run/netns/${netns}`, brambleBin, 'server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig,
-        '--agent-runtime', 'containerd', '--agent-port', '0', '--node-name', name, '--cgroup-root', cgroupRoot, ...(opts.extraArgs ?? [])],
-      { stdio: ['ignore', out, out] },
-    );
-    fs.closeSync(out);
-    // If the test process dies, the board's server must not outlive it (stop() is the clean path).
-    const srv = server;
-    process.once('exit', () => srv.exitCode === null && srv.kill('SIGKILL'));
-    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-    while (!fs.existsSync(kubeconfig)) {
-      if (server.exitCode !== null) throw new Error(`bramble server exited (${server.exitCode}):\n${fs.readFileSync(logFile, 'utf8')}`);
-      if (Date.now() > deadline) throw new Error(`bramble server did not write its kubeconfig:\n${fs.readFileSync(logFile, 'utf8')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await launch();
   } catch (e) {
     await stop();
     throw e;
@@ -128,6 +145,14 @@ export async function startBoard(opts: { name?: string; extraArgs?: string[]; ti
       return c;
     },
     log: () => fs.readFileSync(logFile, 'utf8'),
+    kill: () => signalServer('SIGKILL'),
+    halt: () => signalServer('SIGTERM'),
+    async powerOff() {
+      await signalServer('SIGKILL');
+      for (const pid of containerdPids(criSocket)) process.kill(pid, 'SIGKILL');
+      await killShims(criSocket).catch(() => 0);
+    },
+    restart: launch,
     stop,
   };
   return board;
