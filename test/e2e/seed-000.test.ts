@@ -119,6 +119,15 @@ describe('seed 000: hello-node on a real board', () => {
     pf.kill('SIGINT');
   });
 
+  it('kubectl top shows the node\'s and the pod\'s figures', async () => {
+    const pods = await waitFor('kubectl top pod', async () => {
+      const r = await board.kubectl(['top', 'pod', podName, '--no-headers']);
+      return r.code === 0 && r.stdout;
+    }, 30_000);
+    assert.match(pods, new RegExp(`^${podName}\\s+\\d+m\\s+\\d+Mi`));
+    assert.match(await board.k(['top', 'node', '--no-headers']), /^pi-hello\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+  });
+
   it('kubectl delete deployment removes the pod and its containers', async () => {
     await board.k(['delete', 'deployment', 'hello-node']);
     await waitFor('no hello-node pods', async () => (await json(['get', 'pods', '-l', 'app=hello-node'])).items.length === 0);
