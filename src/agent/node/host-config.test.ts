@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { boardModel, boardModelLabel, hostNodeConfig, labelValueOf } from './host-config.ts';
+import { boardModel, boardModelLabel, hostNodeConfig, hostPressure, labelValueOf } from './host-config.ts';
+import { nodeStatus } from './node-object.ts';
 import { nodeForRegistration } from './node-object.ts';
 
 const parseQuantity = (q: string) => (q.endsWith('Ki') ? Number(q.slice(0, -2)) * 1024 : Number(q));
@@ -35,6 +36,27 @@ test('board model: read from the device tree and made a valid label value', () =
     assert.equal(boardModel(path.join(dir, 'missing')), undefined);
     assert.equal(labelValueOf(' (weird) '), 'weird');
     assert.ok(boardModelLabel.includes('/'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('eviction signals: MemAvailable under 100Mi is memory pressure, and the node reports it as the kubelet does', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pressure-'));
+  try {
+    const low = path.join(dir, 'low');
+    const high = path.join(dir, 'high');
+    fs.writeFileSync(low, 'MemTotal:        1000000 kB\nMemAvailable:      50000 kB\n');
+    fs.writeFileSync(high, 'MemTotal:        1000000 kB\nMemAvailable:     900000 kB\n');
+    assert.equal(hostPressure(dir, low).memory, true);
+    assert.equal(hostPressure(dir, high).memory, false);
+    assert.equal(typeof hostPressure(dir, high).disk, 'boolean');
+    const cfg = hostNodeConfig({ name: 'n', internalIP: '10.0.0.1', labels: {}, taints: [], dataDir: dir, containerRuntimeVersion: 'containerd://x' });
+    const st = nodeStatus(cfg, { ready: true, pressure: { memory: true } }, undefined, Date.now());
+    const mem = st['conditions'].find((c: { type: string }) => c.type === 'MemoryPressure');
+    assert.equal(mem.status, 'True');
+    assert.equal(mem.reason, 'KubeletHasInsufficientMemory');
+    assert.equal(st['conditions'].find((c: { type: string }) => c.type === 'DiskPressure').status, 'False');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

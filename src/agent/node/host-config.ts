@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { goArch, kernelVersion, osImage } from './host-info.ts';
-import { defaultLabels, type NodeConfig } from './node-object.ts';
+import { defaultLabels, type NodeConfig, type Pressure } from './node-object.ts';
 
 /** Memory the agent keeps for itself (system-reserved): its own RSS target with headroom. */
 export const agentReservedMemoryBytes = 128 * 1024 * 1024;
@@ -89,6 +89,29 @@ function readTrim(file: string): string {
   }
 }
 
+/**
+ * The kubelet's default hard eviction signals: memory.available < 100Mi
+ * (MemAvailable), nodefs.available < 10% (the data dir's filesystem).
+ * PIDPressure has no default threshold upstream, so it stays false.
+ */
+export function hostPressure(dataDir: string, meminfo = '/proc/meminfo'): Pressure {
+  let memory = false;
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync(meminfo, 'utf8'));
+    if (m) memory = Number(m[1]) * 1024 < evictionMemoryBytes;
+  } catch {
+    /* not Linux */
+  }
+  let disk = false;
+  try {
+    const st = fs.statfsSync(dataDir);
+    disk = st.blocks > 0 && st.bavail / st.blocks < 0.1;
+  } catch {
+    /* no data dir yet */
+  }
+  return { memory, disk };
+}
+
 const ki = (bytes: number) => `${Math.max(0, Math.floor(bytes / 1024))}Ki`;
 
 export function hostNodeConfig(s: HostNodeSpec): NodeConfig {
@@ -115,6 +138,7 @@ export function hostNodeConfig(s: HostNodeSpec): NodeConfig {
     internalIP: s.internalIP,
     hostname: os.hostname(),
     daemonPort: s.daemonPort,
+    pressure: () => hostPressure(s.dataDir),
     info: {
       machineID: machineId(),
       systemUUID: readTrim('/sys/class/dmi/id/product_uuid').toLowerCase() || machineId(),

@@ -107,13 +107,14 @@ export class NodeAgent implements SyncNode {
   }
 
   async readiness(): Promise<Readiness> {
+    const pressure = this.o.config.pressure?.();
     const s = await this.runtime.status();
-    if (!runtimeConditionMet(s, 'RuntimeReady')) return { ready: false, message: 'container runtime is down' };
+    if (!runtimeConditionMet(s, 'RuntimeReady')) return { ready: false, message: 'container runtime is down', pressure };
     const net = s.conditions.find((c) => c.type === 'NetworkReady');
     if (this.o.readyNeedsNetwork && !net?.status) {
-      return { ready: false, message: `container runtime network not ready: NetworkReady=false reason:${net?.reason ?? ''} message:${net?.message ?? ''}` };
+      return { ready: false, message: `container runtime network not ready: NetworkReady=false reason:${net?.reason ?? ''} message:${net?.message ?? ''}`, pressure };
     }
-    return { ready: true };
+    return { ready: true, pressure };
   }
 
   /** Registers the Node, then starts the Lease, status reports and the pod CIDR fallback timer. */

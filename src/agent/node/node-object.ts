@@ -37,6 +37,8 @@ export interface NodeConfig {
   capacity: Record<string, string>;
   /** Capacity minus reservations; equal to capacity when absent (simulated nodes reserve nothing). */
   allocatable?: Record<string, string>;
+  /** Reads the eviction signals (real nodes); absent: never under pressure. */
+  pressure?: () => Pressure;
   /** Port of the agent's streaming/stats server (status.daemonEndpoints); 10250 when absent. */
   daemonPort?: number;
   internalIP: string;
@@ -49,12 +51,25 @@ const conditionText = {
   DiskPressure: { reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
   PIDPressure: { reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
 } as const;
+const pressureText = {
+  MemoryPressure: { reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' },
+  DiskPressure: { reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' },
+  PIDPressure: { reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' },
+} as const;
+
+/** Which eviction signals are past their thresholds (real nodes; simulated ones never are). */
+export interface Pressure {
+  memory?: boolean;
+  disk?: boolean;
+  pid?: boolean;
+}
 
 /** What decides the Ready condition: the runtime's health. */
 export interface Readiness {
   ready: boolean;
   /** Why not, in the kubelet's words (e.g. "container runtime is down"). */
   message?: string;
+  pressure?: Pressure;
 }
 
 /** Node heartbeat time format (metav1.Time: seconds). */
@@ -77,7 +92,11 @@ export function nodeStatus(cfg: NodeConfig, readiness: Readiness, previous: Obj 
   const now = nodeTime(nowMs);
   const prev = previous?.['conditions'] as Obj[] | undefined;
   const conditions = [
-    ...(['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const).map((t) => condition(t, 'False', conditionText[t].reason, conditionText[t].message, now, prev)),
+    ...(['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const).map((t) => {
+      const under = readiness.pressure?.[t === 'MemoryPressure' ? 'memory' : t === 'DiskPressure' ? 'disk' : 'pid'];
+      const text = under ? pressureText[t] : conditionText[t];
+      return condition(t, under ? 'True' : 'False', text.reason, text.message, now, prev);
+    }),
     readiness.ready
       ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status', now, prev)
       : condition('Ready', 'False', 'KubeletNotReady', readiness.message ?? 'container runtime is down', now, prev),
