@@ -221,6 +221,13 @@ export interface Runtime {
    * limit) fails with a RuntimeError coded 'DeadlineExceeded'.
    */
   execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
+  /**
+   * Makes the runtime reopen a running container's log file at its
+   * `logPath` (CRI ReopenContainerLog), after the agent renamed the old one
+   * away (log rotation, logs/). NotFound for an unknown container,
+   * FailedPrecondition for one that is not running.
+   */
+  reopenContainerLog(containerId: string): Promise<void>;
 
   /** Subscribes to container events; returns the unsubscribe function. */
   onContainerEvent(handler: (e: ContainerEvent) => void): () => void;

@@ -3,8 +3,8 @@
  *
  * Each file line is `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`; a
  * `P` (partial) line continues in the next one. Rotated files sit beside
- * the live one as `<n>.log.<suffix>` (read oldest first, by mtime; `.gz`
- * archives are skipped). Options follow the kubelet's: tailLines,
+ * the live one as `<n>.log.<YYYYMMDD-hhmmss>` (logs/rotation.ts; read
+ * oldest first, by name; `.gz` archives are skipped). Options follow the kubelet's: tailLines,
  * sinceSeconds/sinceTime, timestamps (re-printed with 9 fraction digits),
  * limitBytes, follow (polls for growth and rotation until the container
  * has stopped and nothing more arrives).
@@ -114,9 +114,9 @@ export async function logFiles(logPath: string): Promise<string[]> {
   } catch {
     /* the directory may not exist yet */
   }
-  const rotated = await Promise.all(names.map(async (n) => ({ f: path.join(dir, n), t: (await fs.stat(path.join(dir, n))).mtimeMs })));
-  rotated.sort((x, y) => x.t - y.t);
-  return [...rotated.map((r) => r.f), logPath];
+  // Rotated names end in their rotation time (`<n>.log.YYYYMMDD-hhmmss`, logs/rotation.ts), so name order is age order.
+  names.sort();
+  return [...names.map((n) => path.join(dir, n)), logPath];
 }
 
 export interface LogSink {

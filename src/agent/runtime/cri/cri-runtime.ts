@@ -260,6 +260,10 @@ export class CriRuntime implements Runtime {
     return { exitCode: r.exitCode, stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr) };
   }
 
+  async reopenContainerLog(containerId: string): Promise<void> {
+    await this.call(`reopen log of container ${containerId}`, () => this.cri.runtime.reopenContainerLog(containerId));
+  }
+
   onContainerEvent(handler: (e: ContainerEvent) => void): () => void {
     this.handlers.add(handler);
     this.scheduleRelist();

@@ -232,6 +232,12 @@ export class FakeRuntime implements Runtime {
     return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   }
 
+  /** Fake containers write no log: reopening one is checked and does nothing. */
+  async reopenContainerLog(containerId: string): Promise<void> {
+    const c = this.mustGet(containerId);
+    if (c.status.state !== 'running') throw new RuntimeError('FailedPrecondition', `container ${containerId} is not running`);
+  }
+
   onContainerEvent(handler: (e: ContainerEvent) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
