@@ -48,6 +48,9 @@ export interface AgentOptions {
   cgroupRoot?: string;
   /** A server's embedded agent (control-plane role label). */
   controlPlane?: boolean;
+  /** containerd: container log rotation (logs/rotation.ts), the kubelet's containerLogMaxSize in bytes (default 10 MiB) and containerLogMaxFiles (default 5). */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
   version: string;
 }
 
@@ -99,6 +102,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let stats;
   let streaming;
   let podSync: AgentHostOptions['podSync'];
+  let logRotation: { start(): void; stop(): Promise<void> } | undefined;
   if (o.runtime === 'fake') {
     const { fakeNodeRuntime } = await import('./runtime/fake/index.ts');
     nodeRuntime = fakeNodeRuntime({ version: o.version });
@@ -116,6 +120,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const path = await import('node:path');
     // Real pods get volumes (under <data-dir>/agent/pods) and probes; the fake and the simulator do without.
     podSync = { lookup: clientLookup(http), podsDir: path.join(o.dataDir, 'agent', 'pods'), probes: {} };
+    // Container log rotation (the kubelet's container log manager): every 10 s, logs over the size limit are rotated.
+    const { ContainerLogManager } = await import('./logs/rotation.ts');
+    logRotation = new ContainerLogManager({ runtime: nodeRuntime.runtime, maxSizeBytes: o.containerLogMaxSize, maxFiles: o.containerLogMaxFiles });
     const { hostNodeConfig } = await import('./node/host-config.ts');
     const v = await nodeRuntime.runtime.version();
     config = hostNodeConfig({
@@ -146,6 +153,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     podSync,
   });
   log.info('starting node agent', { node: o.nodeName, runtime: o.runtime, server: http.server });
+  logRotation?.start(); // containerd only (see above)
   const registered = host.start().then(() => log.info('node registered; agent running', { node: o.nodeName, internalIP }));
   return {
     nodeName: o.nodeName,
@@ -154,6 +162,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await host.stop();
       http.close();
       await server?.close();
+      await logRotation?.stop(); // before the runtime it calls goes away
       await closeRuntime();
     },
   };
