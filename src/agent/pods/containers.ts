@@ -9,7 +9,8 @@
  */
 import type { Obj } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
-import type { ContainerConfig, ContainerStatus, RegistryAuth, Runtime } from '../runtime/types.ts';
+import { RuntimeError, type ContainerConfig, type ContainerStatus, type RegistryAuth, type Runtime } from '../runtime/types.ts';
+import type { FailureBackoff } from './backoff.ts';
 import type { ImagePullBackoff } from './images.ts';
 import type { EventSink } from './pod-sync.ts';
 
@@ -28,6 +29,8 @@ export interface StartContext {
   runtime: Runtime;
   recorder: EventSink;
   pulls: ImagePullBackoff;
+  /** Back-off after failed creates and starts (CreateContainerError, RunContainerError); absent: retried at each sync. */
+  failures?: FailureBackoff;
   /** The pod's pull credentials for an image (imagePullSecrets); undefined: anonymous. */
   auth(pod: Obj, image: string): Promise<RegistryAuth | undefined>;
   /** The runtime config of a container (env, mounts…); throws a ContainerConfigError when it cannot be built. */
@@ -108,9 +111,12 @@ export async function ensureImage(ctx: StartContext, pod: Obj, spec: Obj, fieldP
   return undefined;
 }
 
-/** Pulls (per policy), creates and starts a container. A Waiting when it cannot start yet; runtime failures propagate (the sync retries). */
+/** Pulls (per policy), creates and starts a container. A Waiting when it cannot start yet (a create or start the runtime refused included: Failed, retried after a back-off); other failures propagate (the sync retries). */
 export async function startContainer(ctx: StartContext, t: ContainerTarget): Promise<Waiting | undefined> {
   const fieldPath = fieldPathOf(t.spec, t.init);
+  // After a failed create or start, nothing is tried again (not even the image) until the back-off has passed.
+  const blocked = ctx.failures?.blocked(t.pod['metadata']?.uid as string, `container/${t.spec['name']}`);
+  if (blocked) return { reason: blocked.reason, message: blocked.message, retryMs: blocked.ms };
   const waiting = await ensureImage(ctx, t.pod, t.spec, fieldPath);
   if (waiting) return waiting;
   let config: ContainerConfig;
@@ -121,11 +127,38 @@ export async function startContainer(ctx: StartContext, t: ContainerTarget): Pro
     ctx.recorder.event(t.pod, 'Warning', 'Failed', `Error: ${e.message}`, { fieldPath });
     return { reason: 'CreateContainerConfigError', message: e.message };
   }
-  const id = await ctx.runtime.createContainer(t.sandboxId, config);
+  let id: string;
+  try {
+    id = await ctx.runtime.createContainer(t.sandboxId, config);
+  } catch (e) {
+    return failedTo(ctx, t, 'CreateContainerError', e);
+  }
   ctx.recorder.event(t.pod, 'Normal', 'Created', `Created container: ${t.spec['name']}`, { fieldPath });
-  await ctx.runtime.startContainer(id);
-  ctx.recorder.event(t.pod, 'Normal', 'Started', `Started container ${t.spec['name']}`, { fieldPath });
+  return startCreated(ctx, t, id);
+}
+
+/** Starts a created container (Started), or reports why it could not (Failed, RunContainerError). */
+export async function startCreated(ctx: StartContext, t: ContainerTarget, id: string): Promise<Waiting | undefined> {
+  const blocked = ctx.failures?.blocked(t.pod['metadata']?.uid as string, `container/${t.spec['name']}`);
+  if (blocked) return { reason: blocked.reason, message: blocked.message, retryMs: blocked.ms };
+  try {
+    await ctx.runtime.startContainer(id);
+  } catch (e) {
+    return failedTo(ctx, t, 'RunContainerError', e);
+  }
+  ctx.failures?.succeeded(t.pod['metadata']?.uid as string, `container/${t.spec['name']}`);
+  ctx.recorder.event(t.pod, 'Normal', 'Started', `Started container ${t.spec['name']}`, { fieldPath: fieldPathOf(t.spec, t.init) });
   return undefined;
+}
+
+/** A create or start the runtime refused: upstream's `Failed` "Error: <runtime message>" and a waiting reason, retried after a back-off. */
+function failedTo(ctx: StartContext, t: ContainerTarget, reason: 'CreateContainerError' | 'RunContainerError', e: unknown): Waiting {
+  if (!(e instanceof RuntimeError)) throw e;
+  const message = e.message;
+  ctx.recorder.event(t.pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: fieldPathOf(t.spec, t.init) });
+  const retryMs = ctx.failures?.failed(t.pod['metadata']?.uid as string, `container/${t.spec['name']}`, reason, message);
+  log.warn(reason === 'CreateContainerError' ? 'cannot create container' : 'cannot start container', { pod: `${t.pod['metadata']?.namespace}/${t.pod['metadata']?.name}`, container: t.spec['name'], err: message });
+  return { reason, message, retryMs };
 }
 
 /** The kubelet never gives a container less than this to stop after its preStop hook. */

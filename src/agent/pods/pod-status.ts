@@ -67,7 +67,10 @@ function containerStatus(spec: Obj, inst: { latest: ContainerStatus; previous?: 
   const c = inst.latest;
   let state: Obj;
   let lastState: Obj = inst.previous ? terminated(inst.previous, ctx.runtimeName) : {};
-  if (blocked && c.state === 'exited') {
+  if (blocked && c.state === 'created') {
+    // Created, but the runtime would not start it (RunContainerError): waiting with the reason.
+    state = { waiting: { reason: blocked.reason, message: blocked.message } };
+  } else if (blocked && c.state === 'exited') {
     // Its restart cannot start (the image cannot be pulled…): waiting, with the exited instance as the last state.
     state = { waiting: { reason: blocked.reason, message: blocked.message } };
     lastState = terminated(c, ctx.runtimeName);

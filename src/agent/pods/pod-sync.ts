@@ -29,7 +29,7 @@ import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqu
 import { logger } from '../../util/log.ts';
 import { runtimeConditionMet, type ContainerStatus, type Runtime, type SandboxStatus } from '../runtime/types.ts';
 import { resolveEnv, EnvError, expand, mappingFor, type ObjectLookup } from '../env/index.ts';
-import { RestartBackoff } from './backoff.ts';
+import { FailureBackoff, RestartBackoff } from './backoff.ts';
 import { ContainerConfigError, stopContainer, type ContainerTarget, type StartContext } from './containers.ts';
 import { authFor, ImagePullBackoff } from './images.ts';
 import { containerConfigFor, defaultDns, sandboxConfigFor, type DnsSettings } from './pod-config.ts';
@@ -96,6 +96,8 @@ export class PodSync {
   private readonly queue: WorkQueue<string>;
   private readonly backoff: RestartBackoff;
   private readonly pulls: ImagePullBackoff;
+  /** Failed sandbox and container creations, retried with back-off (FailedCreatePodSandBox, Failed). */
+  private readonly failures: FailureBackoff;
   /** Pods this loop has run something for: key → uid and node, so a deleted pod can be cleaned up. */
   private readonly tracked = new Map<string, { uid: string; node: string }>();
   /** The last status written per pod, until the informer shows it (so a quick re-sync does not write it twice). */
@@ -106,6 +108,7 @@ export class PodSync {
     this.queue = new WorkQueue({ clock: this.o.clock });
     this.backoff = new RestartBackoff(this.o.clock);
     this.pulls = new ImagePullBackoff(this.o.clock);
+    this.failures = new FailureBackoff(this.o.clock);
     this.dns = { ...defaultDns, ...opts.dns };
     if (opts.podsDir && opts.lookup) this.volumes = new PodVolumes({ podsDir: opts.podsDir, lookup: opts.lookup }, this.o.clock);
     if (opts.probes) this.probes = new PodProbes(opts.probes, this.o.clock, (k) => this.queue.add(k));
@@ -232,7 +235,25 @@ export class PodSync {
         return;
       }
       for (const s of sandboxes) await rt.removePodSandbox(s.id);
-      const id = await rt.runPodSandbox(sandboxConfigFor(pod, sandboxes.length, this.dns));
+      // A sandbox that could not be created: a FailedCreatePodSandBox warning, the pod stays in
+      // ContainerCreating, and the next attempt waits out a back-off (an early sync only re-reports).
+      const blocked = this.failures.blocked(uid, 'sandbox');
+      if (blocked) {
+        await this.writeStatus(key, pod, node, { containers: [], probes: this.probes?.view(uid) }, false);
+        return { requeueAfterMs: blocked.ms };
+      }
+      let id: string;
+      try {
+        id = await rt.runPodSandbox(sandboxConfigFor(pod, sandboxes.length, this.dns));
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        node.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+        const retryMs = this.failures.failed(uid, 'sandbox', 'FailedCreatePodSandBox', message);
+        log.warn('cannot create pod sandbox', { pod: key, err: e, retryMs });
+        await this.writeStatus(key, pod, node, { containers: [], probes: this.probes?.view(uid) }, false);
+        return { requeueAfterMs: retryMs };
+      }
+      this.failures.succeeded(uid, 'sandbox');
       sandbox = (await rt.listPodSandboxes({ podUid: uid })).find((s) => s.id === id);
       if (!sandbox) throw new Error(`sandbox ${id} vanished`);
     }
@@ -321,6 +342,7 @@ export class PodSync {
       runtime: node.runtime,
       recorder: node.recorder,
       pulls: this.pulls,
+      failures: this.failures,
       auth: async (pod, image) => {
         const refs = (pod['spec']?.imagePullSecrets ?? []) as Obj[];
         if (!lookup || refs.length === 0) return undefined;
@@ -372,6 +394,7 @@ export class PodSync {
     this.written.delete(key);
     this.backoff.forget(uid);
     this.pulls.forget(uid);
+    this.failures.forget(uid);
     this.refreshDue.delete(key);
     this.probes?.remove(uid);
     this.volumes?.forget(uid);

@@ -9,7 +9,7 @@ import type { Obj } from '../../client/types.ts';
 import { normalizeImage } from '../runtime/image-ref.ts';
 import type { ContainerStatus } from '../runtime/types.ts';
 import type { RestartBackoff } from './backoff.ts';
-import { fieldPathOf, startContainer, type StartContext, type Waiting } from './containers.ts';
+import { fieldPathOf, startContainer, startCreated, type StartContext, type Waiting } from './containers.ts';
 
 export interface RunResult {
   /** The sandbox's containers after this pass. */
@@ -45,11 +45,8 @@ export async function runContainers(ctx: StartContext, backoff: RestartBackoff, 
   };
   /** Starts a container; false when it must wait (recorded in `waiting`). */
   const start = async (spec: Obj, init: boolean, previous: ContainerStatus | undefined): Promise<boolean> => {
-    if (previous?.state === 'created') {
-      await rt.startContainer(previous.id);
-      return true;
-    }
-    const w = await startContainer(ctx, { pod, sandboxId, spec, init, attempt: nextAttempt(previous) });
+    const target = { pod, sandboxId, spec, init, attempt: nextAttempt(previous) };
+    const w = previous?.state === 'created' ? await startCreated(ctx, target, previous.id) : await startContainer(ctx, target);
     if (!w) return true;
     waiting.set(spec['name'], w);
     // A wait with no back-off (a missing ConfigMap…) is retried at the next periodic sync, or sooner on change.
