@@ -353,7 +353,7 @@ describe('CRI against a supervised containerd', () => {
       await cri!.runtime.attach({ containerId: mainId, stdout: true, stderr: true }),
       await cri!.runtime.portForward(sandboxId, [8080]),
     ];
-    for (const u of urls) assert.match(u, /^http:\/\/127\.0\.0\.1:\d+\/(exec|attach|portforward)\/\w+/);
+    for (const u of urls) assert.match(u, /^http:\/\/127\.0\.0\.1:\d+\/(exec|attach|portforward)\/[\w-]+/);
   });
 
   it('fails calls on unknown ids with NOT_FOUND', async () => {

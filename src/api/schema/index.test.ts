@@ -137,7 +137,7 @@ test('typeForKind finds every kind in the resource table, and its list', () => {
     assert.deepEqual(t.gvk, { group: r.group, version: r.version, kind: r.kind });
     if (r.kind !== 'Binding') assert.ok(schema.typeForKind(r.group, r.version, r.kind + 'List'), `${r.kind}List`);
     for (const s of r.subresources) {
-      if (s.kind && !['PodExecOptions', 'PodPortForwardOptions'].includes(s.kind.kind)) {
+      if (s.kind && !['PodExecOptions', 'PodAttachOptions', 'PodPortForwardOptions'].includes(s.kind.kind)) {
         assert.ok(schema.typeForKind(s.kind.group, s.kind.version, s.kind.kind), `${r.kind}/${s.name}`);
       }
     }
