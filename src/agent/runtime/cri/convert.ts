@@ -114,7 +114,9 @@ export function fromCriContainerStatus(s: cri.ContainerStatus, sandboxId: string
     imageRef: s.imageRef,
     createdAt: nsToMs(s.createdAt),
     startedAt: nsToMs(s.startedAt),
-    finishedAt: nsToMs(s.finishedAt),
+    // containerd stamps the start after runc's start returns, so a process that exits at once can
+    // look finished before it started; a finish is never earlier than the start.
+    finishedAt: s.finishedAt > 0 ? Math.max(nsToMs(s.finishedAt), nsToMs(s.startedAt)) : 0,
     exitCode: s.exitCode,
     // containerd says OOMKilled when the kernel's OOM killer ended the task; otherwise the kubelet's words.
     reason: state !== 'exited' ? s.reason : s.reason || (s.exitCode === 0 ? 'Completed' : 'Error'),
