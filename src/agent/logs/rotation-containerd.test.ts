@@ -29,8 +29,11 @@ const cgroupRoot = `bramble-logrot-${process.pid}`;
 let dir = '';
 let ctd: ContainerdNodeRuntime | undefined;
 let manager: ContainerLogManager | undefined;
+/** Ends the test's log follower, even when the test fails. */
+const stopFollow = new AbortController();
 
 async function teardown(): Promise<void> {
+  stopFollow.abort();
   await manager?.stop();
   if (ctd) {
     try {
@@ -108,16 +111,23 @@ describe('container log rotation on containerd', () => {
     // Checked every 1.1 s so that each rotation gets a new one-second name.
     manager = new ContainerLogManager({ runtime: rt, maxSizeBytes: maxSize, maxFiles: 3, intervalMs: 1100 });
     manager.start();
+    // A follower (kubectl logs -f) from before the first rotation until after the last.
+    let followed = '';
+    const following = streamLogs(logPath, { follow: true, timestamps: false, previous: false, tailLines: 0 }, { write: (s: string) => void (followed += s), drained: async () => {}, closed: false }, async () => true, stopFollow.signal);
     let maxLive = 0;
     const rotatedSeen = new Set<string>();
     const deadline = Date.now() + 8000;
     while (Date.now() < deadline) {
       await sleep(100);
-      maxLive = Math.max(maxLive, fs.statSync(logPath).size);
+      // (absent for a moment between the rename and containerd's reopen)
+      maxLive = Math.max(maxLive, fs.statSync(logPath, { throwIfNoEntry: false })?.size ?? 0);
       for (const n of fs.readdirSync(path.dirname(logPath))) if (n !== '0.log') rotatedSeen.add(n);
     }
     await manager.stop();
     manager = undefined;
+    await sleep(500);
+    stopFollow.abort();
+    await following;
 
     const files = fs.readdirSync(path.dirname(logPath)).sort();
     for (const n of files.slice(1)) rotatedSeen.add(n);
@@ -137,6 +147,10 @@ describe('container log rotation on containerd', () => {
     assert.ok(nums[0]! > 0, 'the oldest lines were rotated away and deleted');
     const inRotated = fs.readFileSync(path.join(path.dirname(logPath), files[1]!), 'utf8').split('\n').filter(Boolean).length;
     assert.ok(lines.length > inRotated, 'lines come from more than one file');
+    // The follower saw every line written while it ran, across all the rotations (including those deleted since).
+    const seen = consecutive(followed.split('\n').filter((l) => l !== ''));
+    assert.ok(seen.length > nums.length, `the follower saw ${seen.length} lines, more than the ${nums.length} still on disk`);
+    assert.ok(seen[0]! < nums[0]!, 'the follower read lines whose files were deleted since');
     // tailLines gives the newest lines, which keep coming while the container runs.
     await sleep(300);
     const tail = consecutive(await read(logPath, { tailLines: 10 }));

@@ -60,10 +60,12 @@ describe('CRI log files', () => {
     await new Promise((r) => setTimeout(r, 400));
     // Rotation: the live file is renamed away and a new one starts.
     fs.renameSync(live, `${live}.1`);
+    // The runtime writes on to the renamed file until it has reopened its log: those lines are read too.
+    fs.appendFileSync(`${live}.1`, '2026-11-22T03:00:01.5Z stdout F b2\n');
     fs.writeFileSync(live, '2026-11-22T03:00:02Z stdout F c\n');
     await new Promise((r) => setTimeout(r, 400));
     running = false;
-    assert.equal(await p, 'a\nb\nc\n');
+    assert.equal(await p, 'a\nb\nb2\nc\n');
   });
 
   it('rejects bad query values with coded errors', () => {

@@ -142,67 +142,87 @@ export async function streamLogs(logPath: string, o: LogOptions, sink: LogSink, 
     return budget > 0;
   };
 
-  // Everything already on disk (tailLines counts records from the end).
+  // Everything already on disk (tailLines counts records from the end). When following, the
+  // live file stays open: lines written to it after a rotation renamed it are still read.
   const parser = new CriLogParser();
   const files = await logFiles(logPath);
   let records: LogLine[] = [];
-  for (const f of files) {
-    let text = '';
-    try {
-      text = await fs.readFile(f, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    records.push(...parser.push(text));
-  }
-  if (o.tailLines !== undefined) records = o.tailLines === 0 ? [] : records.slice(-o.tailLines);
-  for (const r of records) {
-    if (!emit(r)) return;
-    if (sink.closed || signal.aborted) return;
-  }
-  await sink.drained();
-  if (!o.follow) return;
-
-  // Follow: read what the live file grows by; reopen when it is rotated away.
-  let pos = await sizeOf(logPath);
-  let ino = await inodeOf(logPath);
-  let quietAfterStop = 0;
-  while (!signal.aborted && !sink.closed) {
-    await new Promise((r) => setTimeout(r, 200));
-    const nowIno = await inodeOf(logPath);
-    if (nowIno !== ino) {
-      // Rotated: finish the old file (now renamed) is not tracked; start the new one from 0.
-      ino = nowIno;
-      pos = 0;
-    }
-    const size = await sizeOf(logPath);
-    if (size > pos) {
-      const fh = await fs.open(logPath, 'r');
+  let live: fs.FileHandle | undefined;
+  let ino = -1;
+  let pos = 0;
+  try {
+    for (const f of files) {
+      let buf: Buffer = Buffer.alloc(0);
       try {
-        const buf = Buffer.alloc(size - pos);
-        await fh.read(buf, 0, buf.length, pos);
-        pos = size;
-        for (const r of parser.push(buf.toString('utf8'))) if (!emit(r)) return;
-      } finally {
-        await fh.close();
+        if (o.follow && f === logPath) {
+          live = await fs.open(f, 'r');
+          ino = (await live.stat()).ino;
+          buf = await readFrom(live, 0);
+          pos = buf.length;
+        } else buf = await fs.readFile(f);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
-      await sink.drained();
-      quietAfterStop = 0;
-      continue;
+      records.push(...parser.push(buf.toString('utf8')));
     }
-    if (!(await isRunning())) {
-      // One more quiet poll after the stop, for the runtime's last writes.
-      if (++quietAfterStop >= 2) return;
+    if (o.tailLines !== undefined) records = o.tailLines === 0 ? [] : records.slice(-o.tailLines);
+    for (const r of records) {
+      if (!emit(r)) return;
+      if (sink.closed || signal.aborted) return;
     }
+    await sink.drained();
+    if (!o.follow) return;
+
+    // Follow: read what the open file grows by; once the path names a new file (rotation:
+    // renamed away, the runtime reopened), finish the old one and go on from the new one's start.
+    let quietAfterStop = 0;
+    while (!signal.aborted && !sink.closed) {
+      await new Promise((r) => setTimeout(r, 200));
+      let grew = false;
+      if (live) {
+        const buf = await readFrom(live, pos);
+        pos += buf.length;
+        grew = buf.length > 0;
+        for (const r of parser.push(buf.toString('utf8'))) if (!emit(r)) return;
+      }
+      const nowIno = await inodeOf(logPath);
+      if (nowIno !== -1 && nowIno !== ino) {
+        if (live) {
+          const rest = await readFrom(live, pos);
+          for (const r of parser.push(rest.toString('utf8'))) if (!emit(r)) return;
+          await live.close();
+        }
+        live = await fs.open(logPath, 'r').catch(() => undefined);
+        ino = live ? (await live.stat()).ino : -1;
+        pos = 0;
+        grew = true;
+      }
+      if (grew) {
+        await sink.drained();
+        quietAfterStop = 0;
+        continue;
+      }
+      if (!(await isRunning())) {
+        // One more quiet poll after the stop, for the runtime's last writes.
+        if (++quietAfterStop >= 2) return;
+      }
+    }
+  } finally {
+    await live?.close();
   }
 }
 
-async function sizeOf(f: string): Promise<number> {
-  try {
-    return (await fs.stat(f)).size;
-  } catch {
-    return 0;
+/** The bytes of an open file from `pos` to its current end. */
+async function readFrom(fh: fs.FileHandle, pos: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    parts.push(buf.subarray(0, bytesRead));
+    pos += bytesRead;
   }
+  return Buffer.concat(parts);
 }
 
 async function inodeOf(f: string): Promise<number> {
