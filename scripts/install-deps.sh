@@ -6,9 +6,10 @@
 #   containernetworking-plugins      CNI plugins (/usr/lib/cni on Debian)
 #   busybox-static                   offline test images (scripts/build-test-images.ts)
 #   iptables, iproute2               pod networking and service proxy
+#   nftables                         the Service proxy's rules (nft -f)
 #   util-linux (nsenter), tmux       end-to-end tests: boards in network namespaces, kubectl exec -it in a terminal
 set -euo pipefail
-pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
