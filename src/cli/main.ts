@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Subcommand>> = {
   server: async () => await import('./server.ts'),
   agent: async () => await import('./agent.ts'),
   sim: async () => await import('./sim.ts'),
+  lab: async () => await import('./lab.ts'),
 };
 
 import { version } from './version.ts';
@@ -29,6 +30,7 @@ Commands:
   server    Run the control plane (API server on an embedded SQLite store)
   agent     Run a node agent (this release: the fake runtime, a simulated node)
   sim       Simulate many nodes in one process (scale tests)
+  lab       Run a virtual cluster of boards on this machine (network namespaces)
   version   Print the version
 
 Run 'bramble <command> --help' for a command's flags.
