@@ -162,13 +162,16 @@ export async function nodeReadiness(lab: LabRecord): Promise<Map<string, string>
   const out = new Map<string, string>();
   if (!fs.existsSync(hostKubeconfig(lab.dir))) return out;
   const client = HttpClient.fromKubeconfig(hostKubeconfig(lab.dir));
+  // The client's session is unref'd: this (ref'd) timer keeps the process alive while the answer is awaited.
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const list = await Promise.race([client.list(resources.nodes, ''), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 5000).unref())]);
+    const list = await Promise.race([client.list(resources.nodes, ''), new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('the API did not answer within 5 s')), 5000)))]);
     for (const n of list.items as Obj[]) {
       const conds = ((n['status'] as Record<string, unknown> | undefined)?.['conditions'] ?? []) as { type: string; status: string }[];
       out.set(String((n['metadata'] as Record<string, unknown>)['name']), conds.find((c) => c.type === 'Ready')?.status ?? 'Unknown');
     }
   } finally {
+    clearTimeout(timer);
     client.close();
   }
   return out;
