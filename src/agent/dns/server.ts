@@ -47,7 +47,9 @@ const TCP_IDLE_MS = 10_000;
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const records = new ClusterRecords();
   const zone = new ClusterZone(records, opts.domain ?? 'cluster.local');
-  const upstreams = opts.upstreams ? opts.upstreams.map(parseUpstream) : hostUpstreams();
+  // Never forward to ourselves: a query would circle until every hop timed out.
+  const self = new Set(opts.listen.filter((l) => l.port !== 0).map((l) => `${l.host}:${l.port}`));
+  const upstreams = (opts.upstreams ? opts.upstreams.map(parseUpstream) : hostUpstreams()).filter((u) => !self.has(`${u.host}:${u.port}`));
   if (!upstreams.length) log.warn('no upstream DNS servers: names outside the cluster will get SERVFAIL');
   const forwarder = new Forwarder({ upstreams, timeoutMs: opts.forwardTimeoutMs });
 
