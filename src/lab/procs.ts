@@ -60,15 +60,20 @@ export function startDetached(b: BoardRecord, argv: string[]): ProcRecord {
 
 export const criSocket = (b: BoardRecord) => path.join(b.dataDir, 'agent', 'containerd', 'containerd.sock');
 
-/** containerd processes of this board: their command line names its data directory. */
-export function containerdPids(b: BoardRecord): number[] {
-  const dir = path.join(b.dataDir, 'agent', 'containerd');
+/**
+ * Every process of this board: its command line names the board's data
+ * directory, which lies inside the lab directory, so they are ours by
+ * construction: bramble (found even if a crash kept its pid out of
+ * lab.json) and its containerd. Containers are reached through their shims.
+ */
+export function boardPids(b: BoardRecord, opts: { shims: boolean }): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (path.basename(argv[0] ?? '') === 'containerd' && argv.some((a) => a.includes(dir))) pids.push(Number(entry));
+      if (!opts.shims && path.basename(argv[0] ?? '').startsWith('containerd-shim')) continue;
+      if (argv.some((a) => a === b.dataDir || a.startsWith(b.dataDir + '/'))) pids.push(Number(entry));
     } catch {
       /* exited meanwhile */
     }
@@ -76,13 +81,14 @@ export function containerdPids(b: BoardRecord): number[] {
   return pids;
 }
 
-/** A power cut: bramble, its containerd and its containers die at once. Waits until they are gone. */
+/** A power cut: bramble, its containerd and its containers die at once (shims after containerd, so none is restarted). Waits until they are gone. */
 export async function killBoard(b: BoardRecord): Promise<void> {
-  const cds = containerdPids(b);
-  const waitFor = [...cds, ...(b.proc && alive(b.proc) ? [b.proc.pid] : [])];
-  if (b.proc && alive(b.proc)) kill(b.proc.pid);
-  for (const pid of cds) kill(pid);
+  const recorded = b.proc && alive(b.proc) ? [b.proc.pid] : [];
+  const waitFor = [...new Set([...recorded, ...boardPids(b, { shims: false })])];
+  for (const pid of waitFor) kill(pid);
+  // Shims next, their containers first (killShims), so no container is left re-parented and running.
   await killShims(criSocket(b)).catch(() => 0);
+  for (const pid of boardPids(b, { shims: true })) kill(pid);
   for (let i = 0; i < 100 && waitFor.some((p) => fs.existsSync(`/proc/${p}`) && !zombie(p)); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
