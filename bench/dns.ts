@@ -1,7 +1,7 @@
 /**
  * Cluster DNS lookup latency over UDP on loopback.
  *
- *   node_modules/.bin/node bench/dns.ts [--quick] [--json] [--services=1000]
+ *   node_modules/.bin/node bench/dns.ts [--quick] [--json] [--no-wait] [--services=1000]
  *
  * The DNS server (src/agent/dns) runs in this process on an in-process
  * registry holding N Services with one EndpointSlice each (half headless);
@@ -22,6 +22,7 @@ import { resources } from '../src/client/types.ts';
 import { startClusterDns } from '../src/agent/dns/server.ts';
 import { Class, Type, decode, emptyMessage, encode } from '../src/agent/dns/wire.ts';
 import { openTestRegistry, systemUser } from '../test/harness/registry.ts';
+import { beforePhase, machineLoad } from './lib/proc.ts';
 import { benchArgs, fmtSummary, report, summarize, verdict } from './lib/stats.ts';
 
 interface Job {
@@ -157,9 +158,13 @@ async function main(): Promise<void> {
       ['cares', 'sequential resolve4 via node:dns (c-ares)', { port, mode: 'cares', names: clusterNames.map((n) => n.slice(0, -1)), count: args.quick ? 1000 : 5000 }],
     ];
     for (const [key, label, job] of phases) {
+      // The worker runs in this process, so its CPU counts as ours; the rest of the machine is noise.
+      await beforePhase([], args.waitQuiet);
+      const load = machineLoad([]);
       const r = await run(job);
       const s = summarize(r.ms);
-      rep.line(key, label, `${fmtSummary(s)} failed=${r.failed} ${verdict(s.p99, 5, 'ms')}`, { ...s, failed: r.failed });
+      const l = load();
+      rep.line(key, label, `${fmtSummary(s)} failed=${r.failed} ${verdict(s.p99, 5, 'ms')}  (others: ${l.otherCores.toFixed(2)} cores)`, { ...s, failed: r.failed, otherCores: l.otherCores });
     }
     rep.line('rss', 'RSS of this process (registry + DNS server)', `${(process.memoryUsage().rss / 1048576).toFixed(1)} MB`, process.memoryUsage().rss);
     rep.finish({ services: N });
