@@ -291,3 +291,22 @@ test('another cluster domain; malformed and non-query messages', async () => {
   const notify = decode(await ask(encode(emptyMessage({ id: 7, opcode: 4, questions: [{ name: 'cluster.local.', type: Type.SOA, class: Class.IN }] }))));
   assert.equal(notify.rcode, Rcode.NOTIMP);
 });
+
+test('shared informers: answers from the agent’s InformerFactory, which its owner starts', async () => {
+  const { InformerFactory } = await import('../../client/informer.ts');
+  const factory = new InformerFactory(client);
+  const own = new AbortController();
+  const shared = await startClusterDns({ client, listen: [{ host: '127.0.0.1', port: 0 }], upstreams: [], informers: factory, signal: own.signal });
+  try {
+    const at = { host: '127.0.0.1', port: shared.ports[0]! };
+    // Not started yet: cluster names are SERVFAIL, not a cached-forever NXDOMAIN.
+    assert.equal((await query(at, 'web.default.svc.cluster.local.', Type.A)).rcode, Rcode.SERVFAIL);
+    factory.start(own.signal);
+    await shared.synced;
+    assert.equal((await query(at, 'web.default.svc.cluster.local.', Type.A)).answers[0]?.data, '10.43.7.7');
+  } finally {
+    await shared.close();
+    own.abort();
+    await factory.stopped();
+  }
+});

@@ -6,8 +6,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { Informer } from '../../client/informer.ts';
-import { resources, type Client } from '../../client/types.ts';
+import { Informer, type InformerFactory } from '../../client/informer.ts';
+import { resources, type Client, type Obj } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
 import type { Address } from './client.ts';
 import { Forwarder, hostUpstreams, parseUpstream } from './forward.ts';
@@ -28,6 +28,11 @@ export interface ClusterDnsOptions {
   /** Per upstream attempt, default 2 s. */
   forwardTimeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Share the agent's informers (e.g. with the service proxy, which watches the same
+   * Services and EndpointSlices) instead of running our own; the factory's owner starts it.
+   */
+  informers?: InformerFactory;
 }
 
 export interface ClusterDns {
@@ -56,11 +61,15 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const stop = new AbortController();
   const onAbort = () => void close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const services = new Informer(opts.client, resources.services);
-  const slices = new Informer(opts.client, resources.endpointslices);
-  services.addHandler({ add: (o) => records.upsertService(o), update: (_, o) => records.upsertService(o), delete: (o) => records.deleteService(o) });
-  slices.addHandler({ add: (o) => records.upsertSlice(o), update: (_, o) => records.upsertSlice(o), delete: (o) => records.deleteSlice(o) });
-  const running = [services.run(stop.signal), slices.run(stop.signal)];
+  const services = opts.informers?.informer(resources.services) ?? new Informer(opts.client, resources.services);
+  const slices = opts.informers?.informer(resources.endpointslices) ?? new Informer(opts.client, resources.endpointslices);
+  // A shared informer keeps calling handlers after we close; `stop` makes them no-ops then.
+  const live = (fn: (o: Obj) => void) => (o: Obj) => {
+    if (!stop.signal.aborted) fn(o);
+  };
+  services.addHandler({ add: live((o) => records.upsertService(o)), update: (_, o) => live((x) => records.upsertService(x))(o), delete: live((o) => records.deleteService(o)) });
+  slices.addHandler({ add: live((o) => records.upsertSlice(o)), update: (_, o) => live((x) => records.upsertSlice(x))(o), delete: live((o) => records.deleteSlice(o)) });
+  const running = opts.informers ? [] : [services.run(stop.signal), slices.run(stop.signal)];
   let ready = false;
   const synced = Promise.all([services.ready, slices.ready]).then(() => {
     ready = true;
