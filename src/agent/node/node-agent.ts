@@ -191,6 +191,8 @@ export class NodeAgent implements SyncNode {
     }
     if (!fallback) log.debug('pod CIDR configured', { node: this.name, podCIDR: cidr, replaced: previous });
     this.o.onNetworkReady();
+    // A real node turns Ready once its network is: report that now, not at the next 10 s check.
+    if (this.o.readyNeedsNetwork) void this.status?.check();
   }
 
   private startupEvents(node: Obj): void {
