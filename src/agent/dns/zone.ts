@@ -4,8 +4,8 @@
  * specification leaves a choice (k3s runs it with `pods insecure` and
  * `fallthrough in-addr.arpa ip6.arpa`):
  *
- *   <svc>.<ns>.svc.<domain>                 A/AAAA: ClusterIP(s); headless: ready endpoint IPs;
- *                                           ExternalName: CNAME; SRV: every named port
+ *   <svc>.<ns>.svc.<domain>                 A/AAAA: ClusterIP(s); headless: ready endpoint IPs
+ *                                           (none: NXDOMAIN); ExternalName: CNAME; SRV: every port
  *   <host>.<svc>.<ns>.svc.<domain>          A/AAAA of a headless service's endpoint (hostname or dashed IP)
  *   _<port>._<proto>.<svc>.<ns>.svc.<domain> SRV for a named port
  *   <a-b-c-d>.<ns>.pod.<domain>             A (AAAA for dashed v6) of that address, unchecked
@@ -124,8 +124,10 @@ export class ClusterZone {
       return this.ok([this.rr(qname, Type.CNAME, svc.externalName.replace(/\.?$/, '.'))]);
     }
     if (qtype === Type.SRV) return this.srv(qname, qtype, svc, '', '');
-    const ips = svc.headless ? this.records.endpoints(svc.name, svc.namespace).map((e) => e.ip) : svc.clusterIPs;
-    return this.ok(this.addresses(qname, qtype, ips));
+    if (!svc.headless) return this.ok(this.addresses(qname, qtype, svc.clusterIPs));
+    // A headless service with no ready endpoint has no records at all: NXDOMAIN, as CoreDNS answers.
+    const ips = this.records.endpoints(svc.name, svc.namespace).map((e) => e.ip);
+    return ips.length ? this.ok(this.addresses(qname, qtype, ips)) : this.nx();
   }
 
   private endpoint(qname: string, qtype: number, svc: ServiceEntry, label: string): ZoneAnswer {
@@ -139,12 +141,13 @@ export class ClusterZone {
   }
 
   /**
-   * SRV records for the service's named ports matching `port`/`proto` ("" matches all, for a
-   * plain SRV query on the service name). ClusterIP: one record per port at the service name;
-   * headless: one per ready endpoint at its own name, with the endpoint's port.
+   * SRV records for the service's ports matching `port`/`proto`. "" matches any: a plain SRV
+   * query on the service name gets every port (CoreDNS), unnamed ones too. ClusterIP: one
+   * record per port at the service name; headless: one per ready endpoint and port at the
+   * endpoint's name, with the endpoint's port. Nothing matching is NXDOMAIN (CoreDNS).
    */
   private srv(qname: string, qtype: number, svc: ServiceEntry, port: string, proto: string): ZoneAnswer {
-    const match = (p: { name: string; protocol: string }): boolean => p.name !== '' && (!port || p.name === port) && (!proto || p.protocol === proto);
+    const match = (p: { name: string; protocol: string }): boolean => (!port || p.name === port) && (!proto || p.protocol === proto);
     const base = `${svc.name}.${svc.namespace}.svc`;
     const answers: ResourceRecord[] = [];
     const additional: ResourceRecord[] = [];
@@ -162,14 +165,13 @@ export class ClusterZone {
           }
         }
       }
-      if (!answers.length && port && !svc.ports.some(match)) return this.nx();
     } else {
       const ports = svc.ports.filter(match);
-      if (!ports.length && port) return this.nx();
       const target = this.fqdn(base);
       for (const p of ports) answers.push(this.rr(qname, Type.SRV, { priority: 0, weight: 100, port: p.port, target }));
       if (answers.length) additional.push(...this.addresses(target, Type.ANY, svc.clusterIPs));
     }
+    if (!answers.length) return this.nx();
     if (qtype !== Type.SRV && qtype !== Type.ANY) return this.nodata();
     return this.ok(answers, additional);
   }
