@@ -96,6 +96,9 @@ async function buildNetwork() {
     const dir = path.join(tmp, p.name);
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'index.html'), `${p.name}\n`);
+    // /cgi-bin/peer answers the address the connection came from (is the client masqueraded?).
+    fs.mkdirSync(path.join(dir, 'cgi-bin'));
+    fs.writeFileSync(path.join(dir, 'cgi-bin', 'peer'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n', { mode: 0o755 });
     servers.push(spawn('nsenter', [...enter(p.ns), 'busybox', 'httpd', '-f', '-p', '8080', '-h', dir], { stdio: 'ignore' }));
   }
   // Wait until each server answers on its pod IP (from the node).
@@ -235,6 +238,18 @@ describe('service proxy (nftables, real kernel)', { concurrency: false }, () => 
     assert.deepEqual(names(fromPod), ['pod-2', 'pod-3'], JSON.stringify([...fromPod]));
   });
 
+  it('keeps client addresses where kube-proxy does, masquerades where it must', async () => {
+    const peer = async (ns: string, url: string) => (await get(ns, url)).body.replace(/^\[|\]$/g, '').replace(/^::ffff:/, '');
+    // Pod to ClusterIP: the pod's own address.
+    assert.equal(await peer(p2.ns, 'http://10.43.0.23/cgi-bin/peer'), p2.ip);
+    // Another host through a NodePort with policy Local: its own address.
+    assert.equal(await peer(CLIENT, `http://${NODE_IP}:30081/cgi-bin/peer`), '192.168.77.2');
+    // Policy Cluster: masqueraded to the node's address on the way to the pod.
+    assert.equal(await peer(CLIENT, `http://${NODE_IP}:30080/cgi-bin/peer`), '10.42.0.1');
+    // Hairpin: masqueraded, else the pod would answer itself directly.
+    assert.equal(await peer(p1.ns, 'http://10.43.0.23/cgi-bin/peer'), '10.42.0.1');
+  });
+
   it('internalTrafficPolicy Local: ClusterIP traffic stays on this node', async () => {
     const m = await hits(p2.ns, 'http://10.43.0.25/', 20);
     assert.deepEqual([...m], [['pod-1', 20]]);
@@ -263,10 +278,40 @@ describe('service proxy (nftables, real kernel)', { concurrency: false }, () => 
     assert.equal(syncs.length, n);
   });
 
-  it('leaves the rules in place when the proxy stops, and cleanup removes the table', async () => {
+  it('syncs 1,000 Services quickly', async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 1000; i++) {
+      const ip = `10.43.${10 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+      await createService(`bulk-${i}`, ip, {}, [{ pod: p1 }, { pod: p2 }, { pod: p3 }]);
+    }
+    console.log(`# created 1000 Services + EndpointSlices in ${Date.now() - t0} ms`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) times.push(await setEndpoints('web', i % 2 ? [{ pod: p1 }, { pod: p2 }, { pod: p3 }] : [{ pod: p1 }, { pod: p3 }]));
+    console.log(`# with 1006 Services, EndpointSlice change → rules applied: ${times.join(', ')} ms (nft apply ${syncs.at(-1)!.ms} ms)`);
+    assert.ok(Math.max(...times) < 2000, `${times}`);
+    assert.match((await get(p2.ns, 'http://10.43.13.250/')).body, /^pod-\d$/);
+  });
+
+  it('leaves the rules in place when the proxy stops; a new proxy takes the table over; cleanup removes it', async () => {
     abort.abort();
     await proxy.stopped;
     assert.match((await get(NODE, 'http://10.43.0.20/')).body, /^pod-\d$/);
+    // A restarted proxy replaces the table whole on its first sync, then follows changes.
+    const again = new AbortController();
+    const second = startServiceProxy({ client, nodeName: 'node-a', nodeIPs: [NODE_IP], clusterCIDR: '10.42.0.0/16', signal: again.signal, nft });
+    try {
+      await second.ready;
+      await client.delete(resources.services, 'default', 'web');
+      const listed = () => sh(NODE, ['nft', 'list', 'map', 'ip', 'bramble-proxy', 'service-ips']).then((t) => t.includes('10.43.0.20 '));
+      for (let i = 0; (await listed()) && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await listed(), false, 'the deleted Service is still programmed');
+      assert.match((await get(NODE, 'http://10.43.0.22/')).err, /refused/i);
+      assert.equal((await get(NODE, 'http://10.43.0.23/')).body, 'pod-1');
+    } finally {
+      again.abort();
+      await second.stopped;
+    }
     await cleanupServiceProxy(nft);
     await assert.rejects(sh(NODE, ['nft', 'list', 'table', 'ip', 'bramble-proxy']));
     await cleanupServiceProxy(nft); // idempotent
