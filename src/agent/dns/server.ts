@@ -101,7 +101,13 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
       reply.answers = answer.answers;
       reply.authority = answer.authority;
       reply.additional = answer.additional;
-      return encode(reply, maxSize);
+      try {
+        return encode(reply, maxSize);
+      } catch (e) {
+        // Data we cannot put on the wire (say an ExternalName with a label over 63 bytes): say so, do not go silent.
+        log.warn('cannot encode answer', { name: question.name, err: e instanceof Error ? e.message : String(e) });
+        return encode({ ...reply, aa: false, rcode: Rcode.SERVFAIL, answers: [], authority: [], additional: [] }, maxSize);
+      }
     }
     if (question.type === Type.AXFR || question.type === Type.IXFR) return encode({ ...reply, rcode: Rcode.REFUSED });
     const relayed = await forwarder.forward(buf, tcp);
