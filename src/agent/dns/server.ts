@@ -93,6 +93,8 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     if (q.opcode !== 0) return encode({ ...reply, rcode: Rcode.NOTIMP });
     if (q.questions.length !== 1) return encode({ ...reply, rcode: Rcode.FORMERR });
     const question = q.questions[0]!;
+    // No zone transfers: the cluster's names are not for listing (CoreDNS needs `transfer` for that).
+    if (question.type === Type.AXFR || question.type === Type.IXFR) return encode({ ...reply, rcode: Rcode.REFUSED });
     const answer = question.class === Class.IN || question.class === Class.ANY ? zone.answer(question.name, question.type) : undefined;
     if (answer) {
       if (!ready) return encode({ ...reply, rcode: Rcode.SERVFAIL });
@@ -109,7 +111,6 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
         return encode({ ...reply, aa: false, rcode: Rcode.SERVFAIL, answers: [], authority: [], additional: [] }, maxSize);
       }
     }
-    if (question.type === Type.AXFR || question.type === Type.IXFR) return encode({ ...reply, rcode: Rcode.REFUSED });
     const relayed = await forwarder.forward(buf, tcp);
     return relayed ?? encode({ ...reply, rcode: Rcode.SERVFAIL });
   }
