@@ -44,6 +44,8 @@ export interface AgentOptions {
   containerRuntimeEndpoint?: string;
   /** Port of the agent's HTTPS API (kubelet's 10250); default 10250 with containerd, any free port for the fake. */
   agentPort?: number;
+  /** The pod network (the server's --cluster-cidr): the service proxy masquerades what comes from outside it. */
+  clusterCIDR?: string;
   /** Parent cgroup of pod cgroups (kubelet's --cgroup-root); `bramble` by default. */
   cgroupRoot?: string;
   /** A server's embedded agent (control-plane role label). */
@@ -155,10 +157,17 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   log.info('starting node agent', { node: o.nodeName, runtime: o.runtime, server: http.server });
   logRotation?.start(); // containerd only (see above)
   const registered = host.start().then(() => log.info('node registered; agent running', { node: o.nodeName, internalIP }));
+  // Services in the kernel (nftables), for real nodes: simulated ones have no packets to steer.
+  const proxyStop = new AbortController();
+  let proxy: Promise<unknown> = Promise.resolve();
+  if (o.runtime === 'containerd') proxy = startProxy(o, http, internalIP, proxyStop.signal);
   return {
     nodeName: o.nodeName,
     registered,
     async stop() {
+      // The proxy's table stays in the kernel: Services keep working while the agent is down.
+      proxyStop.abort();
+      await proxy;
       await host.stop();
       http.close();
       await server?.close();
@@ -196,6 +205,20 @@ async function startStreamingServer(o: AgentOptions, internalIP: string, runtime
     return s;
   } catch (e) {
     throw new AgentStartError(`cannot listen on the agent port ${port}: ${(e as Error).message} (another agent on this machine? use --agent-port)`, { cause: e });
+  }
+}
+
+async function startProxy(o: AgentOptions, client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
+  const fs = await import('node:fs/promises');
+  // Bridged pod-to-pod traffic must pass netfilter for Service DNAT to apply to it (kube-proxy needs the same).
+  await fs.writeFile('/proc/sys/net/bridge/bridge-nf-call-iptables', '1').catch(() => log.debug('bridge-nf-call-iptables not available (br_netfilter not loaded)'));
+  try {
+    const { startServiceProxy } = await import('./proxy/proxy.ts');
+    const p = startServiceProxy({ client, nodeName: o.nodeName, nodeIPs: [nodeIP], clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16', signal });
+    p.ready.catch((e: unknown) => log.error('service proxy failed', { error: (e as Error).message }));
+    await p.stopped.catch((e: unknown) => log.error('service proxy stopped with an error', { error: (e as Error).message }));
+  } catch (e) {
+    log.error('service proxy did not start; Services will not answer on this node', { error: (e as Error).message });
   }
 }
 

@@ -19,6 +19,7 @@ export const spec: CommandSpec = {
     { name: 'data-dir', kind: 'string', arg: 'DIR', default: defaultDataDir, env: 'BRAMBLE_DATA_DIR', help: 'Folder to hold the agent\'s state (credentials, containerd, pod data)', short: 'd' },
     { name: 'runtime', kind: 'string', arg: 'NAME', default: 'containerd', env: 'BRAMBLE_RUNTIME', help: 'Container runtime: containerd, or fake (a simulated node: pods run nowhere)' },
     { name: 'agent-port', kind: 'int', arg: 'PORT', help: 'Port of the agent\'s HTTPS API for the server: logs, exec, port-forward, stats (default: 10250; any free port with --runtime fake)' },
+    { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'The cluster\'s pod network (the server\'s --cluster-cidr), for the service proxy' },
     { name: 'cgroup-root', kind: 'string', arg: 'NAME', help: 'Parent cgroup of pod cgroups (default: bramble)' },
     { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Use this existing CRI socket instead of starting containerd' },
     { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with, instead of joining with a token' },
@@ -113,6 +114,7 @@ export async function run(values: FlagValues): Promise<number> {
       containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
       agentPort: values['agent-port'] as number | undefined,
       cgroupRoot: values['cgroup-root'] as string | undefined,
+      clusterCIDR: String(values['cluster-cidr']),
       version,
     });
   } catch (e) {

@@ -165,6 +165,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
         containerRuntimeEndpoint: a.containerRuntimeEndpoint,
         agentPort: a.agentPort,
         cgroupRoot: a.cgroupRoot,
+        clusterCIDR: cfg.controllers.clusterCIDR,
         controlPlane: true,
         version,
       });

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connectCri } from '../../src/agent/cri/index.ts';
-import { startBoard, type Board } from '../harness/board.ts';
+import { BOARD_IP, startBoard, type Board } from '../harness/board.ts';
 
 const IMAGE = 'bramble.local/hello-node:1.0';
 let board: Board;
@@ -77,6 +77,19 @@ describe('seed 000: hello-node on a real board', () => {
     assert.match(await board.k(['get', 'pods', '-o', 'wide']), new RegExp(`${podName}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${podIP.replace(/\./g, '\\.')}\\s+pi-hello`));
   });
 
+  it('kubectl expose: the ClusterIP and a NodePort answer on the board (service proxy in nftables)', async () => {
+    await board.k(['expose', 'deployment', 'hello-node', '--port=8080']);
+    const svc = await json(['get', 'svc', 'hello-node']);
+    assert.match(svc.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+    await waitFor('the ClusterIP answers', async () => /Hello World!/.test(await httpGet(svc.spec.clusterIP, 8080)), 20_000);
+    await board.k(['expose', 'deployment', 'hello-node', '--type=NodePort', '--port=8080', '--name=hello-np']);
+    const np = (await json(['get', 'svc', 'hello-np'])).spec.ports[0].nodePort as number;
+    assert.ok(np >= 30000 && np <= 32767, String(np));
+    const nodeIP = (await json(['get', 'node', 'pi-hello'])).status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address;
+    assert.equal(nodeIP, BOARD_IP);
+    await waitFor('the NodePort answers on the node address', async () => /Hello World!/.test(await httpGet(nodeIP, np)), 20_000);
+  });
+
   it('kubectl logs shows the requests; logs -f follows new ones', async () => {
     const logs = await waitFor('a logged request', async () => {
       const out = await board.k(['logs', `deployment/hello-node`]);
@@ -129,7 +142,8 @@ describe('seed 000: hello-node on a real board', () => {
   });
 
   it('kubectl delete deployment removes the pod and its containers', async () => {
-    await board.k(['delete', 'deployment', 'hello-node']);
+    await board.k(['delete', 'deployment,service', 'hello-node']);
+    await board.kubectl(['delete', 'service', 'hello-np']);
     await waitFor('no hello-node pods', async () => (await json(['get', 'pods', '-l', 'app=hello-node'])).items.length === 0);
     const cri = connectCri(board.criSocket);
     try {

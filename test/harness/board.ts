@@ -23,6 +23,10 @@ import path from 'node:path';
 import { killShims, removeCgroupTree, unmountUnder } from '../../src/agent/containerd/cleanup.ts';
 import { brambleBin, kubectlBin, repoRoot, run, type RunResult } from './server.ts';
 
+/** The board's address on its (dummy) LAN, and the gateway of its default route. */
+export const BOARD_IP = '192.168.250.2';
+const BOARD_GATEWAY = '192.168.250.1';
+
 export interface Board {
   name: string;
   dir: string;
@@ -84,7 +88,7 @@ export async function startBoard(opts: { name?: string; extraArgs?: string[]; ti
   };
 
   const serverArgs = [`--net=/var/run/netns/${netns}`, brambleBin, 'server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig,
-    '--agent-runtime', 'containerd', '--agent-port', '0', '--node-name', name, '--cgroup-root', cgroupRoot, ...(opts.extraArgs ?? [])];
+    '--agent-runtime', 'containerd', '--agent-port', '0', '--node-name', name, '--cgroup-root', cgroupRoot, '--advertise-address', BOARD_IP, ...(opts.extraArgs ?? [])];
   const launch = async () => {
     fs.rmSync(kubeconfig, { force: true });
     const out = fs.openSync(logFile, 'a');
@@ -112,6 +116,15 @@ export async function startBoard(opts: { name?: string; extraArgs?: string[]; ti
     if (fs.existsSync(`/var/run/netns/${netns}`)) spawnSync('ip', ['netns', 'del', netns]);
     execFileSync('ip', ['netns', 'add', netns]);
     execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    // A board has a LAN address and a default route, as a Pi does. Here the "LAN" is a veth pair
+    // with both ends inside the namespace and nobody at the gateway: packets for anywhere else go
+    // nowhere. It gives the node a real InternalIP (not 127.0.0.1) and the route that Service
+    // traffic needs before its DNAT.
+    execFileSync('ip', ['-n', netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'lan0']);
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'lan0', 'up']);
+    execFileSync('ip', ['-n', netns, 'addr', 'add', `${BOARD_IP}/24`, 'dev', 'eth0']);
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+    execFileSync('ip', ['-n', netns, 'route', 'add', 'default', 'via', BOARD_GATEWAY, 'dev', 'eth0']);
     const images = path.join(dataDir, 'agent', 'images');
     fs.mkdirSync(images, { recursive: true });
     execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'scripts/build-test-images.ts'), '--out', images], { stdio: ['ignore', 'ignore', 'inherit'] });
