@@ -38,7 +38,10 @@
  * (`node --disable-warning=ExperimentalWarning --max-semi-space-size=2
  * src/cli/main.ts agent …`, same compile cache) with the variant's flags
  * appended (most V8 flags are refused in NODE_OPTIONS, and bin/bramble's own
- * --max-semi-space-size would override one there). Variants: see `V8_VARIANTS`.
+ * --max-semi-space-size would override one there), each with its own compile
+ * cache warmed by an unmeasured first start (V8 rejects code cached under
+ * different flags, and a cold cache loads Node's TypeScript stripper).
+ * Variants: see `V8_VARIANTS`.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,11 +71,14 @@ const nodeBin = path.join(repoRoot, 'node_modules', '.bin', 'node');
 const V8_VARIANTS: Record<string, string[]> = {
   baseline: [],
   semi1: ['--max-semi-space-size=1'],
-  lite: ['--lite-mode'],
   nojit: ['--no-opt', '--no-maglev', '--no-sparkplug'],
-  jitless: ['--jitless'],
+  size: ['--optimize-for-size'],
   old24: ['--max-old-space-size=24'],
-  'semi1+lite': ['--max-semi-space-size=1', '--lite-mode'],
+  'semi1+nojit+size': ['--max-semi-space-size=1', '--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size'],
+  // These two cannot run bramble: they turn WebAssembly off, and Node's TypeScript stripper is WebAssembly
+  // (ERR_WEBASSEMBLY_NOT_SUPPORTED at start), even with a warm compile cache.
+  lite: ['--lite-mode'],
+  jitless: ['--jitless'],
 };
 const VARIANTS = (args.get('v8') ?? 'baseline').split(',');
 for (const v of VARIANTS) if (!V8_VARIANTS[v]) throw new Error(`unknown --v8 variant ${v} (known: ${Object.keys(V8_VARIANTS).join(', ')})`);
@@ -134,10 +140,17 @@ const rssOf = (pid: number) => {
 };
 
 /** RssAnon, RssFile, RssShmem of a process (/proc/<pid>/status). */
-function rssParts(pid: number): { anon: number; file: number; shmem: number } {
+function rssParts(pid: number): { anon: number; file: number; shmem: number; pss: number } {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  // PSS: shared pages (the node binary's text, shared with the server on this machine) divided among their users.
+  let pss = NaN;
+  try {
+    pss = Number(/^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN) * 1024;
+  } catch {
+    /* gone */
+  }
+  return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem'), pss };
 }
 
 const rep = report('agent-footprint', args.json);
@@ -181,6 +194,7 @@ async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs: 
 
 /** Samples the agent over a window and the datastore writes it caused, per minute. */
 async function measure(key: string, label: string, seconds: number): Promise<void> {
+  if (agent!.exitCode !== null || agent!.signalCode !== null) throw new Error(`the agent exited (${agent!.exitCode ?? agent!.signalCode}); agent log:\n${fs.readFileSync(agentLog, 'utf8').slice(-3000)}`);
   await beforePhase([srv.pid, agent!.pid!, ...containerdPids(agentDir), ...shimPids(criSocket)], args.waitQuiet);
   const rows0 = logRows(0).maxId;
   const db0 = dbBytes();
@@ -193,7 +207,7 @@ async function measure(key: string, label: string, seconds: number): Promise<voi
   const perMin = 60 / a.seconds;
   const parts = rssParts(agent!.pid!);
   rep.line(`${key}.rss`, `${label}: agent RSS (end / peak)`, `${mb(a.rssEnd)} / ${mb(a.rssPeak)} ${verdict(a.rssPeak / 1048576, 60, 'MB')}`, { rssEnd: a.rssEnd, rssPeak: a.rssPeak, ...parts });
-  rep.line(`${key}.rssParts`, `${label}: agent RSS anon / file / shmem`, `${mb(parts.anon)} / ${mb(parts.file)} / ${mb(parts.shmem)}`);
+  rep.line(`${key}.rssParts`, `${label}: agent RSS anon / file / shmem; PSS`, `${mb(parts.anon)} / ${mb(parts.file)} / ${mb(parts.shmem)}; ${mb(parts.pss)}`);
   rep.line(`${key}.cpu`, `${label}: agent CPU (avg / peak 0.5 s)`, `${a.cpuAvgPercent.toFixed(2)}% / ${a.cpuPeakPercent.toFixed(1)}% of a core (${((a.cpuAvgPercent / 100) * a.seconds * 1000).toFixed(0)} ms in ${a.seconds.toFixed(0)} s)`, { avg: a.cpuAvgPercent, peak: a.cpuPeakPercent, seconds: a.seconds });
   rep.line(`${key}.rows`, `${label}: datastore log rows per minute`, `${(rows.rows * perMin).toFixed(1)} rows, ${((rows.bytes * perMin) / 1024).toFixed(1)} KB`, { rowsPerMin: rows.rows * perMin, bytesPerMin: rows.bytes * perMin, keys: rows.keys });
   if (rows.rows > 0) rep.line(`${key}.keys`, `${label}: keys written (rows in the window)`, Object.entries(rows.keys).map(([k, n]) => `${k} ×${n}`).join(', '));
@@ -205,7 +219,10 @@ async function measure(key: string, label: string, seconds: number): Promise<voi
     const ctd = containerdPids(agentDir)[0];
     const shims = shimPids(criSocket);
     const shimRss = shims.reduce((sum, p) => sum + rssOf(p), 0);
-    rep.line(`${key}.containerd`, `${label}: containerd RSS / ${shims.length} shims' RSS (sum)`, `${ctd ? mb(rssOf(ctd)) : 'n/a'} / ${mb(shimRss)}`, { containerdRss: ctd ? rssOf(ctd) : NaN, shims: shims.length, shimRss });
+    const shimPss = shims.reduce((sum, p) => sum + rssParts(p).pss, 0);
+    const ctdRss = ctd ? rssOf(ctd) : NaN;
+    const ctdPss = ctd ? rssParts(ctd).pss : NaN;
+    rep.line(`${key}.containerd`, `${label}: containerd RSS (PSS) / ${shims.length} shims' RSS (PSS), sums`, `${mb(ctdRss)} (${mb(ctdPss)}) / ${mb(shimRss)} (${mb(shimPss)})`, { containerdRss: ctdRss, containerdPss: ctdPss, shims: shims.length, shimRss, shimPss });
   }
   rep.line(`${key}.server`, `${label}: server RSS / CPU`, `${mb(srv1.rssBytes)} / ${((100 * (srv1.cpuSeconds - srv0.cpuSeconds)) / a.seconds).toFixed(2)}% of a core`, { rss: srv1.rssBytes, cpuSeconds: srv1.cpuSeconds - srv0.cpuSeconds });
 }
@@ -213,9 +230,9 @@ async function measure(key: string, label: string, seconds: number): Promise<voi
 function agentCommand(variant: string, joinArgs: string[]): { cmd: string; argv: string[]; env: NodeJS.ProcessEnv } {
   const agentArgs = ['agent', '--runtime', RUNTIME, ...joinArgs, '--node-name', NODE, '--data-dir', agentDir, '--log-level', 'warn'];
   if (variant === 'baseline') return { cmd: brambleBin, argv: agentArgs, env: process.env };
-  // What bin/bramble runs, plus the variant's flags (later flags win).
-  const env = { ...process.env };
-  env['NODE_COMPILE_CACHE'] ??= path.join(process.env['XDG_CACHE_HOME'] ?? path.join(process.env['HOME'] ?? '/root', '.cache'), 'bramble', 'node-compile-cache');
+  // What bin/bramble runs, plus the variant's flags (later flags win). V8 rejects code cached under
+  // other flags, so each variant gets its own compile cache, warmed by a first start (see runVariant).
+  const env = { ...process.env, NODE_COMPILE_CACHE: path.join(agentDir, `.compile-cache-${variant}`) };
   return { cmd: nodeBin, argv: ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=2', ...V8_VARIANTS[variant]!, path.join(repoRoot, 'src', 'cli', 'main.ts'), ...agentArgs], env };
 }
 
@@ -233,15 +250,27 @@ async function runVariant(variant: string, joinArgs: string[]): Promise<void> {
   const flags = V8_VARIANTS[variant]!;
   rep.section(`${variant}${flags.length ? ` (${flags.join(' ')})` : ' (bin/bramble as shipped)'}`);
   const { cmd, argv, env } = agentCommand(variant, joinArgs);
+  if (variant !== 'baseline') {
+    // Warm-up start: fills this variant's compile cache, so the measured start runs from it as bin/bramble's do.
+    const out = fs.openSync(agentLog, 'a');
+    agent = spawn(cmd, argv, { stdio: ['ignore', out, out], env });
+    fs.closeSync(out);
+    await waitUntil('the node to be Ready (warm-up)', async () => readyOf(await client.get(resources.nodes, '', NODE).catch(() => undefined)), 120_000);
+    await sleep(3000);
+    await stopAgent();
+  }
   const out = fs.openSync(agentLog, 'a');
+  // A restarted agent finds its Node still Ready: wait for its first Lease renewal too.
+  const renewTime = async () => (await client.get(resources.leases, 'kube-node-lease', NODE).catch(() => undefined))?.['spec']?.renewTime as string | undefined;
+  const renewed0 = await renewTime();
   const t0 = performance.now();
   agent = spawn(cmd, argv, { stdio: ['ignore', out, out], env });
   fs.closeSync(out);
-  await waitUntil('the node to be Ready', async () => readyOf(await client.get(resources.nodes, '', NODE).catch(() => undefined)), 120_000);
+  await waitUntil('the node to be Ready', async () => readyOf(await client.get(resources.nodes, '', NODE).catch(() => undefined)) && (await renewTime()) !== renewed0, 120_000);
   rep.line(`${variant}.start`, 'agent start → node Ready', `${((performance.now() - t0) / 1000).toFixed(2)} s`, (performance.now() - t0) / 1000);
   // Let start-up work (image import, first status, CIDR, JIT) finish before measuring idle.
   await sleep(5000);
-  await waitForIdle(agent.pid!, 2, 30_000);
+  if (agent.exitCode === null) await waitForIdle(agent.pid!, 2, 30_000);
   await measure(`${variant}.idle0`, '0 pods, idle', IDLE);
 
   await client.create(resources.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch((e) => {
@@ -265,7 +294,7 @@ async function runVariant(variant: string, joinArgs: string[]): Promise<void> {
   await waitUntil(`${PODS} pods Running`, running, 300_000);
   rep.line(`${variant}.podsRunning`, `${PODS} pods created → all Running`, `${((performance.now() - tPods) / 1000).toFixed(2)} s`, (performance.now() - tPods) / 1000);
   await sleep(5000);
-  await waitForIdle(agent.pid!, 2, 60_000);
+  if (agent.exitCode === null) await waitForIdle(agent.pid!, 2, 60_000);
   await measure(`${variant}.steady${PODS}`, `${PODS} pods, steady`, STEADY);
 
   const tDel = performance.now();
