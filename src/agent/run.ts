@@ -44,6 +44,8 @@ export interface AgentOptions {
   containerRuntimeEndpoint?: string;
   /** Port of the agent's HTTPS API (kubelet's 10250); default 10250 with containerd, any free port for the fake. */
   agentPort?: number;
+  /** The cluster domain (`--cluster-domain`), default cluster.local. */
+  clusterDomain?: string;
   /** The pod network (the server's --cluster-cidr): the service proxy masquerades what comes from outside it. */
   clusterCIDR?: string;
   /** Parent cgroup of pod cgroups (kubelet's --cgroup-root); `bramble` by default. */
@@ -160,7 +162,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // Services in the kernel (nftables), for real nodes: simulated ones have no packets to steer.
   const proxyStop = new AbortController();
   let proxy: Promise<unknown> = Promise.resolve();
-  if (o.runtime === 'containerd') proxy = startProxy(o, http, internalIP, proxyStop.signal);
+  if (o.runtime === 'containerd') {
+    proxy = startProxy(o, http, internalIP, proxyStop.signal);
+    // Cluster DNS on this node's address: the kube-dns Service (10.43.0.10, internalTrafficPolicy Local)
+    // lists every node's address, so each node's pods ask their own node (src/controllers/cluster-dns).
+    void startDns(o, http, internalIP, proxyStop.signal);
+  }
   return {
     nodeName: o.nodeName,
     registered,
@@ -219,6 +226,16 @@ async function startProxy(o: AgentOptions, client: HttpClient, nodeIP: string, s
     await p.stopped.catch((e: unknown) => log.error('service proxy stopped with an error', { error: (e as Error).message }));
   } catch (e) {
     log.error('service proxy did not start; Services will not answer on this node', { error: (e as Error).message });
+  }
+}
+
+async function startDns(o: AgentOptions, client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
+  try {
+    const { startClusterDns } = await import('./dns/server.ts');
+    await startClusterDns({ client, listen: [{ host: nodeIP, port: 53 }], domain: o.clusterDomain ?? 'cluster.local', signal });
+    log.info('cluster DNS listening', { address: `${nodeIP}:53` });
+  } catch (e) {
+    log.error('cluster DNS did not start; pods on this node cannot resolve names', { address: `${nodeIP}:53`, error: (e as Error).message });
   }
 }
 

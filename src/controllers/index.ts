@@ -10,6 +10,7 @@ import { jobControllerFactory } from './job/controller.ts';
 import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
+import { clusterDnsControllerFactory } from './cluster-dns/cluster-dns.ts';
 import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
 import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount.ts';
 import { serviceIPRepairFactory } from '../admission/service-ip/repair.ts';
@@ -32,6 +33,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   cronjob: cronJobControllerFactory,
   'ttl-after-finished': ttlAfterFinishedControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
+  'cluster-dns': clusterDnsControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
   resourcequota: resourceQuotaControllerFactory,

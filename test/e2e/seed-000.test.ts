@@ -90,6 +90,22 @@ describe('seed 000: hello-node on a real board', () => {
     await waitFor('the NodePort answers on the node address', async () => /Hello World!/.test(await httpGet(nodeIP, np)), 20_000);
   });
 
+  it('a pod resolves the Service by its short name through cluster DNS (10.43.0.10 → the node\'s DNS server)', async () => {
+    const svc = await json(['get', 'svc', 'hello-node']);
+    const dnsSvc = await waitFor('kube-dns', async () => json(['get', 'svc', '-n', 'kube-system', 'kube-dns']));
+    assert.equal(dnsSvc.spec.clusterIP, '10.43.0.10');
+    const out = await waitFor('nslookup hello-node', async () => {
+      // busybox's nslookup asks every search domain and exits 1 when any of them is NXDOMAIN
+      // (as it does in any Kubernetes cluster); the answer for the first one is what counts.
+      const r = await board.kubectl(['exec', podName, '--', 'nslookup', 'hello-node']);
+      return r.stdout.includes(svc.spec.clusterIP) && r.stdout;
+    }, 20_000);
+    assert.match(out, /hello-node\.default\.svc\.cluster\.local/);
+    // And over HTTP by name, from inside the pod (busybox nc; the name goes through the resolver).
+    const r = await board.kubectl(['exec', podName, '--', 'sh', '-c', 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 3 hello-node 8080']);
+    assert.match(r.stdout, /Hello World!/, r.stderr);
+  });
+
   it('kubectl logs shows the requests; logs -f follows new ones', async () => {
     const logs = await waitFor('a logged request', async () => {
       const out = await board.k(['logs', `deployment/hello-node`]);
