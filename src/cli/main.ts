@@ -28,7 +28,7 @@ Usage:
 
 Commands:
   server    Run the control plane (API server on an embedded SQLite store)
-  agent     Run a node agent (this release: the fake runtime, a simulated node)
+  agent     Run a node agent: join a server with its token and run pods on containerd (or simulate a node)
   sim       Simulate many nodes in one process (scale tests)
   lab       Run a virtual cluster of boards on this machine (network namespaces)
   version   Print the version
