@@ -167,6 +167,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // Cluster DNS on this node's address: the kube-dns Service (10.43.0.10, internalTrafficPolicy Local)
     // lists every node's address, so each node's pods ask their own node (src/controllers/cluster-dns).
     void startDns(o, http, internalIP, proxyStop.signal);
+    // Pods on other nodes: one route per node's podCIDR via its address (flannel host-gw; src/agent/network/routes.ts).
+    void startRoutes(o, http, proxyStop.signal);
   }
   return {
     nodeName: o.nodeName,
@@ -226,6 +228,16 @@ async function startProxy(o: AgentOptions, client: HttpClient, nodeIP: string, s
     await p.stopped.catch((e: unknown) => log.error('service proxy stopped with an error', { error: (e as Error).message }));
   } catch (e) {
     log.error('service proxy did not start; Services will not answer on this node', { error: (e as Error).message });
+  }
+}
+
+async function startRoutes(o: AgentOptions, client: HttpClient, signal: AbortSignal): Promise<void> {
+  try {
+    const { startPodRoutes } = await import('./network/routes.ts');
+    const r = startPodRoutes({ client, nodeName: o.nodeName, clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16', signal });
+    await r.stopped;
+  } catch (e) {
+    log.error('pod routes did not start; pods on other nodes are unreachable from here', { error: (e as Error).message });
   }
 }
 

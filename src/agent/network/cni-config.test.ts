@@ -12,13 +12,13 @@ describe('CNI config', () => {
     for (const bad of ['10.42.0.0', '10.42.300.0/24', '10.42.0.0/31', 'fd00::/64', '']) assert.throws(() => parsePodCIDR(bad), NetworkConfigError, bad);
   });
 
-  it('renders loopback, a gateway bridge with masquerade and hairpin, host-local on the CIDR with a default route, and portmap', () => {
+  it('renders loopback, a gateway bridge (no ipMasq) with hairpin, host-local on the CIDR with a default route, and portmap', () => {
     const c = renderCniConfig({ podCIDR: '10.42.1.0/24', ipamDataDir: '/x/ipam' }) as { plugins: Record<string, any>[] };
     assert.deepEqual(c.plugins.map((p) => p['type']), ['loopback', 'bridge', 'portmap']);
     const br = c.plugins[1]!;
     assert.equal(br['bridge'], 'cni0');
     assert.equal(br['isGateway'], true);
-    assert.equal(br['ipMasq'], true);
+    assert.equal(br['ipMasq'], false); // routes.ts masquerades leaving the cluster CIDR
     assert.equal(br['hairpinMode'], true);
     assert.deepEqual(br['ipam'], { type: 'host-local', ranges: [[{ subnet: '10.42.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/x/ipam' });
     assert.deepEqual(c.plugins[2]!['capabilities'], { portMappings: true });

@@ -6,10 +6,12 @@
  *
  *   loopback   the pod's `lo`
  *   bridge     `cni0` on the host, the pod CIDR's first address as the pods'
- *              gateway (isGateway), masquerade for traffic leaving the pod
- *              CIDR (ipMasq), hairpin so a pod reaches itself through a
- *              Service address; host-local IPAM hands out the node's /24
- *              with a default route
+ *              gateway (isGateway), hairpin so a pod reaches itself through
+ *              a Service address; host-local IPAM hands out the node's /24
+ *              with a default route. No ipMasq: the plugin would masquerade
+ *              everything outside this node's /24, pods on other nodes
+ *              included; routes.ts masquerades only what leaves the
+ *              cluster CIDR (as flannel)
  *   portmap    hostPort mappings (containerd passes `portMappings` as a
  *              runtime capability)
  *
@@ -69,7 +71,7 @@ export function renderCniConfig(o: CniNetworkOptions): Record<string, unknown> {
     type: 'bridge',
     bridge: o.bridge ?? 'cni0',
     isGateway: true,
-    ipMasq: true,
+    ipMasq: false,
     hairpinMode: true,
     ipam,
   };
