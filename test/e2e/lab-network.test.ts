@@ -1,0 +1,176 @@
+/**
+ * The pod network across boards (src/agent/network/routes.ts, flannel's
+ * host-gw), end to end in `bramble lab` as root: three boards, a pod on
+ * each; every board routes the other boards' podCIDRs via their LAN
+ * addresses; a pod on board-2 reaches the pods on board-1 and board-3 by pod
+ * IP and they see its own address (not masqueraded); a ClusterIP Service
+ * over the three pods, asked from board-1, is answered by all three; a dead
+ * board whose Node is deleted loses its route on the others.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { brambleBin, kubectlBin, run, type RunResult } from '../harness/server.ts';
+import type { LabRecord } from '../../src/lab/state.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-'));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-home-'));
+const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+let lab: LabRecord;
+
+const lab_ = (args: string[], timeoutMs = 300_000) => run(brambleBin, ['lab', ...args, '--dir', dir], { timeoutMs });
+const ok = (r: RunResult, what: string) => {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+async function k(args: string[], input?: string): Promise<string> {
+  const r = await run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { input, env: { ...process.env, HOME: home } });
+  return ok(r, `kubectl ${args.join(' ')}`);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+interface Pod {
+  name: string;
+  node: string;
+  ip: string;
+}
+let pods: Pod[] = [];
+const podOn = (node: string) => pods.find((p) => p.node === node)!;
+let nodeInfo: { name: string; ip: string; podCIDR: string }[] = [];
+
+/** Our routes in a board's main table: dst → gateway. */
+function boardRoutes(board: string): Record<string, string> {
+  const b = lab.boards.find((x) => x.name === board)!;
+  const out = spawnSync('ip', ['-n', b.netns, '-json', '-4', 'route', 'show', 'proto', '66'], { encoding: 'utf8' }).stdout;
+  return Object.fromEntries((JSON.parse(out || '[]') as { dst: string; gateway: string }[]).map((r) => [r.dst, r.gateway]));
+}
+const sameRoutes = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+/** An HTTP GET from inside a pod with busybox nc (busybox's static wget crashes). */
+const get = (from: string, ip: string, port: number) => k(['exec', from, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`]);
+
+before(async () => {
+  const t0 = Date.now();
+  ok(await lab_(['up', '--nodes', '3', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240']), 'lab up');
+  process.stdout.write(`# lab up (3 boards): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
+});
+
+after(async () => {
+  await lab_(['down']);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('pod network across boards (host-gw)', () => {
+  it('spreads a pod onto each board', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'hello', namespace: 'default' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'hello' } },
+        template: {
+          metadata: { labels: { app: 'hello' } },
+          spec: {
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'hello' } } }],
+            containers: [{ name: 'hello', image: 'bramble.local/hello-node:1.0', ports: [{ containerPort: 8080 }] }],
+          },
+        },
+      },
+    };
+    await k(['apply', '-f', '-'], JSON.stringify(deployment));
+    const list = await until('3 Running hello pods', 180_000, async () => {
+      const l = JSON.parse(await k(['get', 'pods', '-l', 'app=hello', '-o', 'json'])) as { items: any[] };
+      const running = l.items.filter((p) => p.status.phase === 'Running' && p.status.podIP);
+      return running.length === 3 ? running : undefined;
+    });
+    pods = list.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, ip: p.status.podIP }));
+    assert.deepEqual(pods.map((p) => p.node).sort(), ['board-1', 'board-2', 'board-3']);
+    const ns = JSON.parse(await k(['get', 'nodes', '-o', 'json'])) as { items: any[] };
+    nodeInfo = ns.items.map((n) => ({ name: n.metadata.name, ip: n.status.addresses.find((a: any) => a.type === 'InternalIP').address, podCIDR: n.spec.podCIDR }));
+  });
+
+  it('every board routes the other boards\' podCIDRs via their LAN addresses', async () => {
+    for (const b of lab.boards) {
+      const want = Object.fromEntries(nodeInfo.filter((n) => n.name !== b.name).map((n) => [n.podCIDR, n.ip]));
+      await until(`routes on ${b.name}`, 30_000, async () => (sameRoutes(boardRoutes(b.name), want) ? true : undefined)).catch((e) => {
+        throw new Error(`${b.name}: ${JSON.stringify(boardRoutes(b.name))} != ${JSON.stringify(want)} (${(e as Error).message})`);
+      });
+    }
+  });
+
+  it('a pod on board-2 reaches the pods on board-1 and board-3 by pod IP, keeping its own address', async () => {
+    const client = podOn('board-2');
+    for (const target of [podOn('board-1'), podOn('board-3')]) {
+      const t0 = Date.now();
+      const body = await get(client.name, target.ip, 8080);
+      assert.match(body, /^HTTP\/1\.[01] 200/, `${target.node}: ${body}`);
+      process.stdout.write(`# board-2 pod -> ${target.node} pod ${target.ip}:8080 answered in ${Date.now() - t0} ms (kubectl exec included)\n`);
+      // httpd -v logs the peer: the client pod's address, not board-2's.
+      const logs = await until(`${target.name} logs the request`, 10_000, async () => {
+        const l = await k(['logs', target.name]);
+        return l.includes(client.ip) ? l : undefined;
+      }).catch(async () => k(['logs', target.name]));
+      assert.ok(logs.includes(client.ip), `${target.name} did not see ${client.ip}:\n${logs}`);
+      const board2 = nodeInfo.find((n) => n.name === 'board-2')!.ip;
+      assert.ok(!logs.includes(`${board2}]`) && !logs.includes(`${board2}:`), `${target.name} saw board-2's address (masqueraded):\n${logs}`);
+    }
+  });
+
+  it('a ClusterIP Service over the three pods, asked from board-1, is answered by all three', async () => {
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default' }, spec: { selector: { app: 'hello' }, ports: [{ port: 80, targetPort: 8080 }] } };
+    await k(['apply', '-f', '-'], JSON.stringify(svc));
+    const clusterIP = (await k(['get', 'svc', 'hello', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    const count = async () => Object.fromEntries(await Promise.all(pods.map(async (p) => [p.node, (await k(['logs', p.name])).split('\n').filter((l) => l.includes('url:/')).length] as const)));
+    const before = await count();
+    const client = podOn('board-1');
+    // 24 requests in one exec: the proxy picks an endpoint at random for each.
+    const script = `for i in $(seq 24); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${clusterIP} 80 | head -1; done`;
+    const out = await until('the Service to answer', 30_000, async () => {
+      const o = await k(['exec', client.name, '--', 'sh', '-c', script]);
+      return o.includes('200') ? o : undefined;
+    });
+    assert.equal(out.split('\n').filter((l) => / 200 /.test(l)).length, 24, out);
+    const afterCount = await until('every pod to log', 10_000, async () => {
+      const c = await count();
+      return pods.every((p) => c[p.node]! > before[p.node]!) ? c : undefined;
+    }).catch(count);
+    const hits = Object.fromEntries(pods.map((p) => [p.node, afterCount[p.node]! - before[p.node]!]));
+    process.stdout.write(`# ClusterIP ${clusterIP} from board-1: hits per board ${JSON.stringify(hits)}\n`);
+    for (const p of pods) assert.ok(hits[p.node]! > 0, `no request reached ${p.node}: ${JSON.stringify(hits)}`);
+  });
+
+  it('a dead board whose Node is deleted loses its route on the others', async () => {
+    const b3 = nodeInfo.find((n) => n.name === 'board-3')!;
+    ok(await lab_(['kill', 'board-3']), 'lab kill');
+    // The route stays while the Node exists (as flannel's: a NotReady node may come back).
+    assert.equal(boardRoutes('board-1')[b3.podCIDR], b3.ip);
+    const t0 = Date.now();
+    await k(['delete', 'node', 'board-3', '--wait=false']);
+    for (const b of ['board-1', 'board-2']) {
+      await until(`${b} to drop board-3's route`, 30_000, async () => (boardRoutes(b)[b3.podCIDR] === undefined ? true : undefined));
+    }
+    process.stdout.write(`# board-3's route gone from board-1 and board-2 ${Date.now() - t0} ms after the Node was deleted\n`);
+    // The other board's route is untouched.
+    const b2 = nodeInfo.find((n) => n.name === 'board-2')!;
+    assert.equal(boardRoutes('board-1')[b2.podCIDR], b2.ip);
+  });
+});
