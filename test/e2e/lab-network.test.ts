@@ -114,6 +114,9 @@ describe('pod network across boards (host-gw)', () => {
       await until(`routes on ${b.name}`, 30_000, async () => (sameRoutes(boardRoutes(b.name), want) ? true : undefined)).catch((e) => {
         throw new Error(`${b.name}: ${JSON.stringify(boardRoutes(b.name))} != ${JSON.stringify(want)} (${(e as Error).message})`);
       });
+      // Traffic leaving the cluster CIDR is masqueraded by our one rule (the CNI bridge's ipMasq is off).
+      const nat = spawnSync('ip', ['netns', 'exec', b.netns, 'nft', 'list', 'table', 'ip', 'bramble-net'], { encoding: 'utf8' }).stdout;
+      assert.match(nat, /ip saddr 10\.42\.0\.0\/16 ip daddr != 10\.42\.0\.0\/16 masquerade/, `${b.name}: ${nat}`);
     }
   });
 
