@@ -132,6 +132,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   private nextId: number;
   private buf: Buffer = Buffer.alloc(0);
   private pumping = false;
+  private pumped: Promise<void> = Promise.resolve();
   private outq: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -142,8 +143,11 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     this.nextId = role === 'client' ? 1 : 2;
     transport.on('data', (c: Buffer) => this.onData(c));
     transport.on('error', (e) => this.emit('error', e));
-    transport.on('close', () => this.shutdown());
-    transport.on('end', () => this.shutdown());
+    // Frames already received are parsed before the streams end: the peer often sends its last
+    // data (an exec's exit Status) and closes at once, while an earlier header block is still
+    // being inflated.
+    transport.on('close', () => void this.drained().then(() => this.shutdown()));
+    transport.on('end', () => void this.drained().then(() => this.shutdown()));
     if (head && head.length > 0) queueMicrotask(() => this.onData(head));
   }
 
@@ -247,7 +251,12 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
 
   private onData(chunk: Buffer): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) this.pumped = this.pump();
+  }
+
+  /** Resolves once every complete frame received so far has been handled. */
+  private async drained(): Promise<void> {
+    while (this.pumping) await this.pumped;
   }
 
   private async pump(): Promise<void> {
@@ -344,9 +353,11 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     const left = [...this.streams.values()];
     this.streams.clear();
     for (const s of left) s.remoteEnd();
-    setImmediate(() => {
+    // Streams are released later, not at once: a consumer may attach to a stream's remaining
+    // data only after a few more awaits (destroying would discard it).
+    setTimeout(() => {
       for (const s of left) s.destroy();
-    });
+    }, 5_000).unref();
     this.deflate.close();
     this.inflate.close();
     this.emit('close');
