@@ -1,0 +1,254 @@
+/**
+ * The ingress controller's HTTP(S) reverse proxy: plain HTTP and HTTPS (SNI)
+ * listeners in front of one routing table (routes.ts), forwarding to pod IPs
+ * over keep-alive connections.
+ *
+ * As ingress-nginx: Host is kept; X-Forwarded-For (appended), -Proto, -Host,
+ * -Port and X-Real-IP are set; hop-by-hop headers are dropped both ways; no
+ * route → 404, a route without ready endpoints → 503, a backend that cannot
+ * be reached → 502, one that does not answer in time → 504 (connect timeout
+ * 5 s, read timeout 60 s, as proxy-connect-timeout and proxy-read-timeout).
+ * Bodies are streamed both ways; WebSocket (and any other) upgrades are
+ * forwarded and then piped byte for byte.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { logger } from '../../util/log.ts';
+import type { Backend, Endpoint, RoutingTable } from './routes.ts';
+
+const log = logger('ingress');
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+export interface IngressProxyOptions {
+  /** The current routing table (swapped as the cluster changes). */
+  table(): RoutingTable;
+  /** The TLS context for a server name, from the Ingress's Secret; undefined → the default certificate. */
+  contextFor?(serverName: string): tls.SecureContext | undefined;
+  /** The certificate served when no Secret matches (self-signed). */
+  defaultCert: { certPem: string; keyPem: string };
+  http: Listen[];
+  https: Listen[];
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+}
+
+export interface RunningIngressProxy {
+  httpPorts: number[];
+  httpsPorts: number[];
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Headers without hop-by-hop ones (and those named in Connection). */
+function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
+  return out;
+}
+
+function forwardedHeaders(req: http.IncomingMessage, proto: 'http' | 'https', localPort: number): http.OutgoingHttpHeaders {
+  const h = endToEnd(req.headers);
+  const remote = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const prior = req.headers['x-forwarded-for'];
+  h['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
+  h['x-real-ip'] = remote;
+  h['x-forwarded-proto'] = proto;
+  h['x-forwarded-host'] = req.headers.host ?? '';
+  h['x-forwarded-port'] = String(localPort);
+  return h;
+}
+
+function requestPath(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  const p = q >= 0 ? u.slice(0, q) : u;
+  // Absolute-form (a proxy request line): keep only the path.
+  if (/^https?:\/\//i.test(p)) {
+    try {
+      return new URL(p).pathname;
+    } catch {
+      return '/';
+    }
+  }
+  return p || '/';
+}
+
+function plain(res: http.ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${status} ${text}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startIngressProxy(opts: IngressProxyOptions): Promise<RunningIngressProxy> {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+  const readTimeoutMs = opts.readTimeoutMs ?? 60_000;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
+  const next = new Map<string, number>();
+
+  /** Round robin over a backend's endpoints. */
+  function pick(b: Backend): Endpoint | undefined {
+    if (!b.endpoints.length) return undefined;
+    const key = `${b.namespace}/${b.service}:${b.port}`;
+    const i = (next.get(key) ?? 0) % b.endpoints.length;
+    next.set(key, i + 1);
+    return b.endpoints[i];
+  }
+
+  function route(req: http.IncomingMessage): { ep?: Endpoint; status?: number; text?: string } {
+    const m = opts.table().match(req.headers.host, requestPath(req.url));
+    if (!m) return { status: 404, text: 'Not Found' };
+    const ep = pick(m.backend);
+    if (!ep) return { status: 503, text: 'Service Temporarily Unavailable' };
+    return { ep };
+  }
+
+  function onConnectTimeout(preq: http.ClientRequest): void {
+    preq.once('socket', (s: net.Socket) => {
+      if (!s.connecting) return;
+      const t = setTimeout(() => preq.destroy(Object.assign(new Error('connect timeout'), { code: 'ECONNECTTIMEOUT' })), connectTimeoutMs);
+      s.once('connect', () => clearTimeout(t));
+      s.once('close', () => clearTimeout(t));
+    });
+  }
+
+  function handler(proto: 'http' | 'https') {
+    return (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const r = route(req);
+      if (!r.ep) return plain(res, r.status!, r.text!);
+      const ep = r.ep;
+      const preq = http.request({ host: ep.ip, port: ep.port, method: req.method, path: req.url, headers: forwardedHeaders(req, proto, req.socket.localPort ?? 0), agent });
+      onConnectTimeout(preq);
+      preq.setTimeout(readTimeoutMs, () => preq.destroy(Object.assign(new Error('read timeout'), { code: 'ETIMEDOUT' })));
+      preq.on('response', (pres) => {
+        res.writeHead(pres.statusCode ?? 502, pres.statusMessage, endToEnd(pres.headers));
+        // Flush headers at once: streaming responses (server-sent events, chunked logs) must not wait.
+        res.flushHeaders();
+        pres.pipe(res);
+        pres.on('error', () => res.destroy());
+      });
+      preq.on('error', (e: NodeJS.ErrnoException) => {
+        const timeout = e.code === 'ETIMEDOUT' || e.code === 'ECONNECTTIMEOUT';
+        log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: e.message });
+        plain(res, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+      });
+      // The client went away before the backend answered: stop the backend request too.
+      res.on('close', () => {
+        if (!res.writableFinished) preq.destroy();
+      });
+      req.pipe(preq);
+    };
+  }
+
+  function upgrade(proto: 'http' | 'https') {
+    return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      const r = route(req);
+      if (!r.ep) {
+        socket.end(`HTTP/1.1 ${r.status} ${r.text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        return;
+      }
+      const headers = forwardedHeaders(req, proto, req.socket.localPort ?? 0);
+      headers['connection'] = 'Upgrade';
+      headers['upgrade'] = req.headers.upgrade ?? '';
+      // A fresh connection (no agent): it becomes the tunnel.
+      const preq = http.request({ host: r.ep.ip, port: r.ep.port, method: req.method, path: req.url, headers, agent: false });
+      onConnectTimeout(preq);
+      preq.on('upgrade', (pres, psock, phead) => {
+        let head101 = `HTTP/1.1 ${pres.statusCode} ${pres.statusMessage}\r\n`;
+        for (let i = 0; i < pres.rawHeaders.length; i += 2) head101 += `${pres.rawHeaders[i]}: ${pres.rawHeaders[i + 1]}\r\n`;
+        socket.write(head101 + '\r\n');
+        if (phead.length) socket.write(phead);
+        if (head.length) psock.write(head);
+        psock.on('error', () => socket.destroy());
+        socket.on('error', () => psock.destroy());
+        psock.pipe(socket);
+        socket.pipe(psock);
+      });
+      preq.on('response', (pres) => {
+        // The backend declined the upgrade: relay its answer and close.
+        let out = `HTTP/1.1 ${pres.statusCode} ${pres.statusMessage}\r\n`;
+        const h = endToEnd(pres.headers);
+        delete h['content-length'];
+        for (const [k, v] of Object.entries(h)) for (const one of Array.isArray(v) ? v : [v]) out += `${k}: ${one}\r\n`;
+        const chunks: Buffer[] = [];
+        pres.on('data', (c: Buffer) => chunks.push(c));
+        pres.on('end', () => {
+          const body = Buffer.concat(chunks);
+          socket.end(Buffer.concat([Buffer.from(`${out}content-length: ${body.length}\r\nconnection: close\r\n\r\n`), body]));
+        });
+      });
+      preq.on('error', () => socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+      preq.end();
+    };
+  }
+
+  const defaultCtx = tls.createSecureContext({ cert: opts.defaultCert.certPem, key: opts.defaultCert.keyPem });
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  const listen = async (srv: http.Server | https.Server, l: Listen): Promise<number> => {
+    srv.on('connection', (s: net.Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    srv.on('clientError', (_e, s: Duplex) => s.destroy());
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(l.port, l.host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    servers.push(srv);
+    return (srv.address() as net.AddressInfo).port;
+  };
+
+  const running: RunningIngressProxy = {
+    httpPorts: [],
+    httpsPorts: [],
+    async close() {
+      for (const s of servers) s.close();
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+    },
+  };
+  try {
+    for (const l of opts.http) {
+      const srv = http.createServer(handler('http'));
+      srv.on('upgrade', upgrade('http'));
+      running.httpPorts.push(await listen(srv, l));
+    }
+    for (const l of opts.https) {
+      const srv = https.createServer({
+        cert: opts.defaultCert.certPem,
+        key: opts.defaultCert.keyPem,
+        SNICallback: (name, cb) => cb(null, opts.contextFor?.(name) ?? defaultCtx),
+      });
+      srv.on('request', handler('https'));
+      srv.on('upgrade', upgrade('https'));
+      running.httpsPorts.push(await listen(srv, l));
+    }
+  } catch (e) {
+    await running.close();
+    throw e;
+  }
+  return running;
+}
