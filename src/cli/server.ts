@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError, type CommandSpec, type FlagValues } from './flags.ts';
+import { parsePool, PoolError } from '../controllers/servicelb/pool.ts';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const home = os.homedir();
@@ -37,6 +38,7 @@ export const spec: CommandSpec = {
     { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
     { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'IPv4 range for pod IPs (a /24 per node)' },
     { name: 'service-node-port-range', kind: 'string', arg: 'RANGE', default: '30000-32767', help: 'Port range for NodePort Services' },
+    { name: 'lb-pool', kind: 'list', arg: 'RANGE', default: [], help: 'LoadBalancer address pool: A-B or CIDR, repeatable (default: Services get the nodes\' addresses)' },
     { name: 'node-monitor-grace-period', kind: 'string', arg: 'DURATION', default: '40s', help: 'How long a node may miss heartbeats before it is marked NotReady' },
     { name: 'default-not-ready-toleration-seconds', kind: 'int', arg: 'N', default: 300, help: 'tolerationSeconds of the not-ready toleration added to every pod' },
     { name: 'default-unreachable-toleration-seconds', kind: 'int', arg: 'N', default: 300, help: 'tolerationSeconds of the unreachable toleration added to every pod' },
@@ -100,6 +102,7 @@ export async function run(values: FlagValues): Promise<number> {
         defaultUnreachableTolerationSeconds: Number(values['default-unreachable-toleration-seconds']),
         apiServerAddresses: [(values['advertise-address'] as string | undefined) ?? defaultAdvertiseAddress(bindAddress)],
         apiServerPort: port,
+        lbPools: lbPools(values),
       },
     },
     version,
@@ -120,6 +123,17 @@ function parseFlagDuration(value: string, parse: (s: string) => number): number 
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+function lbPools(values: FlagValues): string[] {
+  const pools = (values['lb-pool'] as string[] | undefined) ?? [];
+  try {
+    parsePool(pools);
+  } catch (e) {
+    if (e instanceof PoolError) throw new UsageError(`invalid --lb-pool: ${e.message}`);
+    throw e;
+  }
+  return pools;
 }
 
 function parsePortRange(value: string): [number, number] {

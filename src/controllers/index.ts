@@ -11,6 +11,7 @@ import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { clusterDnsControllerFactory } from './cluster-dns/cluster-dns.ts';
+import { serviceLBControllerFactory } from './servicelb/servicelb.ts';
 import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
 import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount.ts';
 import { serviceIPRepairFactory } from '../admission/service-ip/repair.ts';
@@ -34,6 +35,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'ttl-after-finished': ttlAfterFinishedControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   'cluster-dns': clusterDnsControllerFactory,
+  servicelb: serviceLBControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
   resourcequota: resourceQuotaControllerFactory,

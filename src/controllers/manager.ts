@@ -28,6 +28,8 @@ export interface ControllerConfig {
   /** Addresses of the API server(s), for the `kubernetes` Service's endpoints. */
   apiServerAddresses: string[];
   apiServerPort: number;
+  /** `--lb-pool`: LoadBalancer address ranges/CIDRs (empty: Services get node addresses, as k3s ServiceLB). */
+  lbPools?: string[];
 }
 
 export const defaultControllerConfig: ControllerConfig = {

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { resources, type Obj } from '../../client/types.ts';
+import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
+import { ANNOUNCE_ANNOTATION, chooseAnnouncer, ENABLELB_LABEL, MODE_ANNOTATION, serviceLBControllerFactory } from './servicelb.ts';
+import { firstFree, inPool, parsePool } from './pool.ts';
+
+const lbService = (name: string, extra: { loadBalancerIP?: string; annotations?: Record<string, string> } = {}): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+  spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }], ...(extra.loadBalancerIP ? { loadBalancerIP: extra.loadBalancerIP } : {}) },
+});
+const ingress = (s: Obj | undefined): string[] => ((s?.['status']?.loadBalancer?.ingress as Obj[] | undefined) ?? []).map((i) => i['ip']);
+
+async function setReady(c: TestCluster, name: string, status: 'True' | 'Unknown') {
+  const n = await c.client.get(resources.nodes, '', name);
+  const cond = n['status'].conditions.map((x: Obj) => (x['type'] === 'Ready' ? { ...x, status } : x));
+  await c.client.patch(resources.nodes, '', name, 'merge', { status: { conditions: cond } }, { subresource: 'status' });
+}
+
+describe('servicelb pool parsing', () => {
+  it('reads ranges, CIDRs and addresses, comma-separated or repeated', () => {
+    const p = parsePool(['10.10.10.50-10.10.10.52,10.0.0.8/30', '192.168.1.1']);
+    assert.equal(inPool(p, '10.10.10.51'), true);
+    assert.equal(inPool(p, '10.10.10.53'), false);
+    assert.equal(inPool(p, '10.0.0.11'), true);
+    assert.equal(inPool(p, '192.168.1.1'), true);
+    assert.equal(firstFree(p, new Set(['10.10.10.50'])), '10.10.10.51');
+    assert.throws(() => parsePool(['10.0.0.9-10.0.0.1']));
+    assert.throws(() => parsePool(['nonsense']));
+  });
+
+  it('keeps a Ready announcer, else ranks by hash', () => {
+    assert.equal(chooseAnnouncer(['a', 'b', 'c'], '10.0.0.1', 'b'), 'b');
+    const first = chooseAnnouncer(['a', 'b', 'c'], '10.0.0.1');
+    assert.ok(first && ['a', 'b', 'c'].includes(first));
+    assert.equal(chooseAnnouncer(['c', 'b', 'a'], '10.0.0.1'), first, 'independent of order');
+    const next = chooseAnnouncer(['a', 'b', 'c'].filter((n) => n !== first), '10.0.0.1', first);
+    assert.notEqual(next, first);
+    assert.equal(chooseAnnouncer([], '10.0.0.1', 'a'), undefined);
+  });
+});
+
+describe('servicelb controller, address pool', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await openTestCluster({ controllers: { servicelb: serviceLBControllerFactory }, config: { lbPools: ['10.10.10.50-10.10.10.52'] } });
+    await c.addNode('board-a');
+    await c.addNode('board-b');
+    await c.addNode('board-c');
+  });
+  after(async () => c?.close());
+  const get = (name: string) => c.client.get(resources.services, 'default', name);
+
+  it('gives each LoadBalancer Service a distinct pool address and an announcing node', async () => {
+    await c.client.create(resources.services, 'default', lbService('one'));
+    await c.client.create(resources.services, 'default', lbService('two'));
+    const one = await c.eventually('one allocated', async () => ingress(await get('one')).length === 1 && (await get('one')));
+    const two = await c.eventually('two allocated', async () => ingress(await get('two')).length === 1 && (await get('two')));
+    assert.deepEqual(new Set([...ingress(one), ...ingress(two)]), new Set(['10.10.10.50', '10.10.10.51']));
+    const ann = await c.eventually('announcer', async () => (await get('one'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION]);
+    assert.ok(['board-a', 'board-b', 'board-c'].includes(ann));
+  });
+
+  it('honours a free loadBalancerIP in the pool and refuses one outside or taken, with an event', async () => {
+    await c.client.create(resources.services, 'default', lbService('want', { loadBalancerIP: '10.10.10.52' }));
+    await c.eventually('want gets .52', async () => ingress(await get('want'))[0] === '10.10.10.52');
+    await c.client.create(resources.services, 'default', lbService('outside', { loadBalancerIP: '10.99.0.1' }));
+    await c.client.create(resources.services, 'default', lbService('taken', { loadBalancerIP: '10.10.10.52' }));
+    for (const name of ['outside', 'taken']) {
+      const ev = await c.eventually(`${name} event`, async () => {
+        const list = await c.client.list(resources.events, 'default');
+        return list.items.find((e: Obj) => e['involvedObject']?.name === name && e['reason'] === 'AllocationFailed');
+      });
+      assert.match(ev['message'], name === 'outside' ? /not in the address pool/ : /already in use/);
+      assert.deepEqual(ingress(await get(name)), []);
+    }
+    // Pool full (.50 .51 .52 taken): a plain Service waits with an event, and gets the address freed by a deletion.
+    await c.client.create(resources.services, 'default', lbService('late'));
+    await c.eventually('late event', async () => (await c.client.list(resources.events, 'default')).items.find((e: Obj) => e['involvedObject']?.name === 'late' && /no available IPs/.test(e['message'])));
+    const freed = ingress(await get('one'))[0];
+    await c.client.delete(resources.services, 'default', 'one');
+    await c.eventually('late gets the freed address', async () => ingress(await get('late'))[0] === freed);
+  });
+
+  it('moves the announcement off a node that stops being Ready', async () => {
+    const before = await c.eventually('two announced', async () => (await get('two'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION]);
+    await setReady(c, before, 'Unknown');
+    const after = await c.eventually('moved', async () => {
+      const a = (await get('two'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION];
+      return a && a !== before && a;
+    });
+    assert.notEqual(after, before);
+    await setReady(c, before, 'True');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await get('two'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION], after, 'stays put when the old node comes back');
+  });
+
+  it('uses node addresses for a Service annotated mode=nodes', async () => {
+    await c.client.create(resources.services, 'default', lbService('nodes', { annotations: { [MODE_ANNOTATION]: 'nodes' } }));
+    const s = await c.eventually('node addresses', async () => ingress(await get('nodes')).length === 3 && (await get('nodes')));
+    assert.equal(s['metadata'].annotations?.[ANNOUNCE_ANNOTATION], undefined);
+  });
+});
+
+describe('servicelb controller, node addresses (no pool, as k3s ServiceLB)', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await openTestCluster({ controllers: { servicelb: serviceLBControllerFactory } });
+  });
+  after(async () => c?.close());
+  const get = (name: string) => c.client.get(resources.services, 'default', name);
+
+  it('lists Ready nodes, only enablelb ones when any is labelled, and clears when no longer a LoadBalancer', async () => {
+    const a = await c.addNode('board-a');
+    const b = await c.addNode('board-b');
+    const ipOf = (n: Obj) => n['status'].addresses.find((x: Obj) => x['type'] === 'InternalIP')['address'];
+    await c.client.create(resources.services, 'default', lbService('web'));
+    await c.eventually('both nodes', async () => ingress(await get('web')).join() === [ipOf(a), ipOf(b)].join());
+    await setReady(c, 'board-a', 'Unknown');
+    await c.eventually('only board-b', async () => ingress(await get('web')).join() === ipOf(b));
+    await setReady(c, 'board-a', 'True');
+    await c.client.patch(resources.nodes, '', 'board-a', 'merge', { metadata: { labels: { [ENABLELB_LABEL]: 'true' } } });
+    await c.eventually('only the labelled board-a', async () => ingress(await get('web')).join() === ipOf(a));
+    await c.client.patch(resources.services, 'default', 'web', 'merge', { spec: { type: 'ClusterIP', allocateLoadBalancerNodePorts: null, externalTrafficPolicy: null, ports: [{ port: 80, targetPort: 8080, nodePort: null }] } });
+    await c.eventually('cleared', async () => ingress(await get('web')).length === 0);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * The `servicelb` controller: addresses for `type: LoadBalancer` Services
+ * (those without `spec.loadBalancerClass`). Two modes:
+ *
+ * - **Nodes** (the default, as k3s ServiceLB): `status.loadBalancer.ingress`
+ *   lists the InternalIPs of the Ready nodes — only those labelled
+ *   `svccontroller.bramble.io/enablelb=true` when any node has that label.
+ *   The service proxy on each node forwards `ingressIP:port` to the
+ *   endpoints (src/agent/proxy treats ingress IPs as external addresses).
+ * - **Pool** (as MetalLB layer 2), when `bramble server --lb-pool` is set and
+ *   the Service is not annotated `svccontroller.bramble.io/mode: nodes`: one
+ *   address from the pool — `spec.loadBalancerIP` when it is in the pool and
+ *   free (otherwise a Warning event and no address), else the lowest free
+ *   one; an address a Service already has is kept. The annotation
+ *   `svccontroller.bramble.io/announce-node` names the one node that answers
+ *   ARP for it (src/agent/network/lb-announce.ts): the current one while it
+ *   stays Ready and eligible, else the eligible node ranked first by a hash
+ *   of node name and address (MetalLB's choice, spreading addresses). With
+ *   `externalTrafficPolicy: Local` only nodes with a ready endpoint of the
+ *   Service are eligible (MetalLB announces from those only).
+ *
+ * A Service that stops being a LoadBalancer loses its ingress and annotation.
+ */
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { EventRecorder } from '../../client/events.ts';
+import type { Informer } from '../../client/informer.ts';
+import { resources, type Client, type Obj } from '../../client/types.ts';
+import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqueue.ts';
+import { logger } from '../../util/log.ts';
+import type { Controller, ControllerContext } from '../manager.ts';
+import { firstFree, inPool, parsePool, type PoolRange } from './pool.ts';
+
+const log = logger('servicelb-controller');
+
+export const ENABLELB_LABEL = 'svccontroller.bramble.io/enablelb';
+export const ANNOUNCE_ANNOTATION = 'svccontroller.bramble.io/announce-node';
+export const MODE_ANNOTATION = 'svccontroller.bramble.io/mode';
+const resyncMs = 60_000;
+
+const internalIP = (n: Obj): string | undefined => (n['status']?.addresses as Obj[] | undefined)?.find((a) => a['type'] === 'InternalIP')?.['address'];
+const isReady = (n: Obj) => (n['status']?.conditions as Obj[] | undefined)?.some((c) => c['type'] === 'Ready' && c['status'] === 'True') ?? false;
+const isLB = (s: Obj) => s['spec']?.type === 'LoadBalancer' && !s['spec']?.loadBalancerClass;
+const ingressIPs = (s: Obj): string[] => ((s['status']?.loadBalancer?.ingress as Obj[] | undefined) ?? []).map((i) => i['ip']).filter((ip): ip is string => typeof ip === 'string');
+const byName = (a: Obj, b: Obj) => String(a['metadata'].name).localeCompare(String(b['metadata'].name));
+
+/** Ready nodes with an InternalIP that may carry LoadBalancer traffic, by name. */
+export function eligibleNodes(nodes: Obj[]): Obj[] {
+  const labelled = nodes.some((n) => n['metadata']?.labels?.[ENABLELB_LABEL] !== undefined);
+  return nodes
+    .filter((n) => isReady(n) && internalIP(n) && (!labelled || n['metadata']?.labels?.[ENABLELB_LABEL] === 'true'))
+    .sort(byName);
+}
+
+/** The announcing node: `current` while a candidate, else the candidate ranked first by hash(node, address). */
+export function chooseAnnouncer(candidates: string[], ip: string, current?: string): string | undefined {
+  if (current && candidates.includes(current)) return current;
+  const rank = (n: string) => createHash('sha256').update(`${n}#${ip}`).digest('hex');
+  return [...candidates].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : a.localeCompare(b)))[0];
+}
+
+export class ServiceLBController implements Controller {
+  readonly name = 'servicelb';
+  readonly queue: WorkQueue<string>;
+  private readonly client: Client;
+  private readonly services: Informer;
+  private readonly nodes: Informer;
+  private readonly slices: Informer;
+  private readonly recorder: EventRecorder;
+  private readonly pool: PoolRange[];
+  /** Pool addresses this process has given out, by Service key (the cache may lag our own writes). */
+  private readonly assigned = new Map<string, string>();
+
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.queue = new WorkQueue({ clock: ctx.clock });
+    this.pool = parsePool(ctx.config.lbPools ?? []);
+    this.recorder = ctx.recorder('service-lb-controller');
+    this.services = ctx.informers.informer(resources.services);
+    this.nodes = ctx.informers.informer(resources.nodes);
+    this.slices = ctx.informers.informer(resources.endpointslices);
+    const key = (o: Obj) => `${o['metadata'].namespace}/${o['metadata'].name}`;
+    this.services.addHandler({
+      add: (o) => this.queue.add(key(o)),
+      update: (_, o) => this.queue.add(key(o)),
+      delete: (o) => {
+        this.assigned.delete(key(o));
+        this.queue.add(key(o));
+        // Its address is free again: Services still waiting for one try now.
+        for (const s of this.services.list()) if (isLB(s) && !ingressIPs(s).length) this.queue.add(key(s));
+      },
+    });
+    // Readiness, address and the enablelb label matter; heartbeats do not.
+    const nodeKey = (n: Obj) => `${internalIP(n) ?? ''}/${isReady(n)}/${n['metadata']?.labels?.[ENABLELB_LABEL] ?? '-'}`;
+    const all = () => {
+      for (const s of this.services.list()) if (isLB(s) || ingressIPs(s).length) this.queue.add(key(s));
+    };
+    this.nodes.addHandler({ add: all, update: (o, n) => nodeKey(o) !== nodeKey(n) && all(), delete: all });
+    const svcOfSlice = (s: Obj) => {
+      const name = s['metadata']?.labels?.['kubernetes.io/service-name'];
+      const svc = name && this.services.getByName(s['metadata'].namespace, name);
+      if (svc && isLB(svc) && svc['spec']?.externalTrafficPolicy === 'Local') this.queue.add(key(svc));
+    };
+    this.slices.addHandler({ add: svcOfSlice, update: (_, s) => svcOfSlice(s), delete: svcOfSlice });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    if (signal.aborted) return;
+    if (this.pool.length) log.info('load-balancer address pool', { ranges: this.pool.length });
+    await runWorkers(this.queue, 1, (key) => this.reconcile(key), (key, err, retry) =>
+      log.warn('sync failed', { service: key, err: err instanceof Error ? err.message : String(err), retry }),
+    );
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [ns, name] = key.split('/') as [string, string];
+    const svc = this.services.getByName(ns, name);
+    if (!svc) return {};
+    if (!isLB(svc)) {
+      if (ingressIPs(svc).length) await this.writeStatus(svc, []);
+      if (svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] !== undefined) await this.writeAnnouncer(svc, undefined);
+      this.assigned.delete(key);
+      return {};
+    }
+    const eligible = eligibleNodes(this.nodes.list());
+    if (!this.pool.length || svc['metadata']?.annotations?.[MODE_ANNOTATION] === 'nodes') {
+      this.assigned.delete(key);
+      const ips = eligible.map((n) => internalIP(n)!);
+      await this.writeStatus(svc, ips);
+      if (svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] !== undefined) await this.writeAnnouncer(svc, undefined);
+      return { requeueAfterMs: resyncMs };
+    }
+    const ip = this.allocate(key, svc);
+    if (!ip) {
+      this.assigned.delete(key);
+      await this.writeStatus(svc, []);
+      if (svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] !== undefined) await this.writeAnnouncer(svc, undefined);
+      return { requeueAfterMs: resyncMs };
+    }
+    this.assigned.set(key, ip);
+    let candidates = eligible.map((n) => String(n['metadata'].name));
+    if (svc['spec']?.externalTrafficPolicy === 'Local') {
+      const withEndpoints = this.nodesWithReadyEndpoints(svc);
+      candidates = candidates.filter((n) => withEndpoints.has(n));
+    }
+    const current = svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] as string | undefined;
+    const announcer = chooseAnnouncer(candidates, ip, current);
+    if (announcer !== current) {
+      log.info('announcing node', { service: key, address: ip, node: announcer ?? '(none)', previous: current ?? '(none)' });
+      if (announcer) this.event(svc, 'Normal', 'nodeAssigned', `announcing from node "${announcer}" with protocol "layer2"`);
+      else this.event(svc, 'Warning', 'NoAnnouncingNode', `no Ready node can announce ${ip}`);
+      await this.writeAnnouncer(svc, announcer);
+    }
+    await this.writeStatus(svc, [ip]);
+    return { requeueAfterMs: resyncMs };
+  }
+
+  /** The Service's pool address: kept, requested (`spec.loadBalancerIP`) or the lowest free; undefined with an event when none. */
+  private allocate(key: string, svc: Obj): string | undefined {
+    const used = new Set<string>();
+    for (const s of this.services.list()) {
+      const k = `${s['metadata'].namespace}/${s['metadata'].name}`;
+      if (k !== key && isLB(s)) for (const ip of ingressIPs(s)) if (inPool(this.pool, ip)) used.add(ip);
+    }
+    for (const [k, ip] of this.assigned) if (k !== key) used.add(ip);
+    const wanted = svc['spec']?.loadBalancerIP as string | undefined;
+    if (wanted) {
+      if (!inPool(this.pool, wanted)) {
+        this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": loadBalancerIP ${wanted} is not in the address pool`);
+        return undefined;
+      }
+      if (used.has(wanted)) {
+        this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": loadBalancerIP ${wanted} is already in use by another Service`);
+        return undefined;
+      }
+      if (this.assigned.get(key) !== wanted) this.event(svc, 'Normal', 'IPAllocated', `Assigned IP ["${wanted}"]`);
+      return wanted;
+    }
+    const kept = this.assigned.get(key) ?? ingressIPs(svc).find((ip) => inPool(this.pool, ip));
+    if (kept && inPool(this.pool, kept) && !used.has(kept)) return kept;
+    const ip = firstFree(this.pool, used);
+    if (!ip) this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": no available IPs in the address pool`);
+    else this.event(svc, 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`);
+    return ip;
+  }
+
+  private nodesWithReadyEndpoints(svc: Obj): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.slices.list()) {
+      if (s['metadata']?.namespace !== svc['metadata'].namespace || s['metadata']?.labels?.['kubernetes.io/service-name'] !== svc['metadata'].name) continue;
+      for (const e of (s['endpoints'] as Obj[] | undefined) ?? []) if (e['nodeName'] && e['conditions']?.ready !== false) out.add(e['nodeName']);
+    }
+    return out;
+  }
+
+  private async writeStatus(svc: Obj, ips: string[]): Promise<void> {
+    const ingress = ips.map((ip) => ({ ip, ipMode: 'VIP' }));
+    const cur = (svc['status']?.loadBalancer?.ingress as Obj[] | undefined) ?? [];
+    if (isDeepStrictEqual(cur.map((i) => i['ip']), ips)) return;
+    await this.client.patch(resources.services, svc['metadata'].namespace, svc['metadata'].name, 'merge', { status: { loadBalancer: { ingress } } }, { subresource: 'status' });
+  }
+
+  private async writeAnnouncer(svc: Obj, node: string | undefined): Promise<void> {
+    await this.client.patch(resources.services, svc['metadata'].namespace, svc['metadata'].name, 'merge', { metadata: { annotations: { [ANNOUNCE_ANNOTATION]: node ?? null } } });
+  }
+
+  private event(svc: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.recorder.event({ apiVersion: 'v1', kind: 'Service', ...svc }, type, reason, message);
+  }
+}
+
+export const serviceLBControllerFactory = (ctx: ControllerContext): Controller => new ServiceLBController(ctx);
