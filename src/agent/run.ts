@@ -169,6 +169,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     void startDns(o, http, internalIP, proxyStop.signal);
     // Pods on other nodes: one route per node's podCIDR via its address (flannel host-gw; src/agent/network/routes.ts).
     void startRoutes(o, http, proxyStop.signal);
+    // Load-balancer pool addresses this node announces (ARP), as MetalLB layer 2 (src/agent/network/lb-announce.ts).
+    void startLBAnnounce(o, http, internalIP, proxyStop.signal);
   }
   return {
     nodeName: o.nodeName,
@@ -238,6 +240,15 @@ async function startRoutes(o: AgentOptions, client: HttpClient, signal: AbortSig
     await r.stopped;
   } catch (e) {
     log.error('pod routes did not start; pods on other nodes are unreachable from here', { error: (e as Error).message });
+  }
+}
+
+async function startLBAnnounce(o: AgentOptions, client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
+  try {
+    const { startLBAnnounce: start } = await import('./network/lb-announce.ts');
+    await start({ client, nodeName: o.nodeName, nodeIP, signal }).stopped;
+  } catch (e) {
+    log.error('load-balancer announcement did not start; pool addresses are not answered from this node', { error: (e as Error).message });
   }
 }
 
