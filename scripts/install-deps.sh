@@ -7,9 +7,10 @@
 #   busybox-static                   offline test images (scripts/build-test-images.ts)
 #   iptables, iproute2               pod networking and service proxy
 #   nftables                         the Service proxy's rules (nft -f)
+#   iputils-arping                   gratuitous ARP when a node takes over a LoadBalancer pool address
 #   util-linux (nsenter), tmux       end-to-end tests: boards in network namespaces, kubectl exec -it in a terminal
 set -euo pipefail
-pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables iputils-arping)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
