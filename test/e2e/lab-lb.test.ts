@@ -1,0 +1,195 @@
+/**
+ * LoadBalancer Services end to end in `bramble lab` (root): three boards,
+ * the server started with `--lb-pool <lab subnet .200-.220>` and a 10 s
+ * node-monitor grace period; board-2 and board-3 labelled
+ * `svccontroller.bramble.io/enablelb=true` (so the API server's board-1 is
+ * never the one announcing, and is never killed).
+ *
+ * - Pool mode (MetalLB layer 2): a Service over 3 hello-node pods with
+ *   `loadBalancerIP` .210 gets EXTERNAL-IP .210, one board holds the address
+ *   and the host (on the LAN bridge) gets HTTP answers from it; killing that
+ *   board moves the address to the other one: the failover time is printed.
+ * - Node mode (k3s ServiceLB): a Service annotated
+ *   `svccontroller.bramble.io/mode: nodes` gets the labelled boards' addresses
+ *   as EXTERNAL-IP and answers on each.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { brambleBin, kubectlBin, run, type RunResult } from '../harness/server.ts';
+import type { LabRecord } from '../../src/lab/state.ts';
+import { cidrString, defaultSubnet, hostAt } from '../../src/lab/subnet.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lablb-'));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lablb-home-'));
+const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+const subnet = defaultSubnet();
+const poolFirst = hostAt(subnet, 200);
+const poolLast = hostAt(subnet, 220);
+const wantedIP = hostAt(subnet, 210);
+let lab: LabRecord;
+
+const lab_ = (args: string[], timeoutMs = 300_000) => run(brambleBin, ['lab', ...args, '--dir', dir], { timeoutMs });
+const ok = (r: RunResult, what: string) => {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+async function k(args: string[], input?: string): Promise<string> {
+  const r = await run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { input, env: { ...process.env, HOME: home } });
+  return ok(r, `kubectl ${args.join(' ')}`);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** One HTTP GET from the host (no keep-alive); rejects after `timeoutMs`. */
+function httpGet(host: string, port: number, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** Boards whose LAN interface holds `ip` (our /32). */
+function holders(ip: string): string[] {
+  return lab.boards
+    .filter((b) => {
+      const out = spawnSync('ip', ['-n', b.netns, '-j', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout;
+      return (JSON.parse(out || '[]') as { addr_info?: { local: string }[] }[]).some((l) => l.addr_info?.some((a) => a.local === ip));
+    })
+    .map((b) => b.name);
+}
+
+const svcJSON = async (name: string) => JSON.parse(await k(['get', 'svc', name, '-o', 'json'])) as any;
+const externalIPs = (s: any): string[] => (s.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip);
+
+before(async () => {
+  const t0 = Date.now();
+  ok(
+    await lab_([
+      'up',
+      '--nodes', '3',
+      '--subnet', cidrString(subnet),
+      `--server-flag=--lb-pool=${poolFirst}-${poolLast}`,
+      '--server-flag=--node-monitor-grace-period=10s',
+      '--timeout', '240',
+    ]),
+    'lab up',
+  );
+  process.stdout.write(`# lab up (3 boards, pool ${poolFirst}-${poolLast}): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
+  await k(['label', 'node', 'board-2', 'board-3', 'svccontroller.bramble.io/enablelb=true']);
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'hello', namespace: 'default' },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: 'hello' } },
+      template: {
+        metadata: { labels: { app: 'hello' } },
+        spec: {
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'hello' } } }],
+          containers: [{ name: 'hello', image: 'bramble.local/hello-node:1.0', ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 } }],
+        },
+      },
+    },
+  };
+  await k(['apply', '-f', '-'], JSON.stringify(deployment));
+  await until('3 ready hello pods', 180_000, async () => {
+    const l = JSON.parse(await k(['get', 'pods', '-l', 'app=hello', '-o', 'json'])) as { items: any[] };
+    const ready = l.items.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    return ready.length === 3 ? ready : undefined;
+  });
+});
+
+after(async () => {
+  await lab_(['down']);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('LoadBalancer Services in a 3-board lab', () => {
+  it('node mode: a Service annotated mode=nodes shows the enablelb boards\' addresses and answers on each', async () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'hello-nodes', namespace: 'default', annotations: { 'svccontroller.bramble.io/mode': 'nodes' } },
+      spec: { type: 'LoadBalancer', selector: { app: 'hello' }, ports: [{ port: 8081, targetPort: 8080 }] },
+    };
+    await k(['apply', '-f', '-'], JSON.stringify(svc));
+    const want = lab.boards.filter((b) => b.name !== 'board-1').map((b) => b.ip).sort();
+    const ips = await until('node addresses as EXTERNAL-IP', 30_000, async () => {
+      const ips = externalIPs(await svcJSON('hello-nodes')).sort();
+      return ips.join() === want.join() ? ips : undefined;
+    });
+    const table = await k(['get', 'svc', 'hello-nodes']);
+    process.stdout.write(`# ${table.trim().split('\n').join('\n# ')}\n`);
+    assert.match(table, new RegExp(want.map((ip) => ip.replace(/\./g, '\\.')).join(',')));
+    for (const ip of ips) {
+      const body = await until(`HTTP on ${ip}:8081`, 30_000, () => httpGet(ip, 8081));
+      assert.ok(body.length > 0);
+    }
+    await k(['delete', 'svc', 'hello-nodes']);
+  });
+
+  it('pool mode: loadBalancerIP from the pool answers from one board, and moves when that board dies', async () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'hello-lb', namespace: 'default' },
+      spec: { type: 'LoadBalancer', loadBalancerIP: wantedIP, selector: { app: 'hello' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
+    await k(['apply', '-f', '-'], JSON.stringify(svc));
+    await until('EXTERNAL-IP from the pool', 30_000, async () => (externalIPs(await svcJSON('hello-lb')).join() === wantedIP ? true : undefined));
+    const table = await k(['get', 'svc', 'hello-lb']);
+    process.stdout.write(`# ${table.trim().split('\n').join('\n# ')}\n`);
+    assert.match(table, new RegExp(wantedIP.replace(/\./g, '\\.')));
+    const announcer = await until('announcing node', 30_000, async () => (await svcJSON('hello-lb')).metadata.annotations?.['svccontroller.bramble.io/announce-node'] as string | undefined);
+    assert.ok(['board-2', 'board-3'].includes(announcer), announcer);
+    await until(`only ${announcer} holds ${wantedIP}`, 30_000, async () => (holders(wantedIP).join() === announcer ? true : undefined));
+    // Every pod answers through the address (random balancing over 3 endpoints).
+    let answers = 0;
+    for (let i = 0; i < 20; i++) if (await httpGet(wantedIP, 80, 2000).then(() => true, () => false)) answers++;
+    assert.equal(answers, 20, `${answers}/20 requests to ${wantedIP}:80 answered`);
+
+    // Power cut on the announcing board.
+    const t0 = Date.now();
+    ok(await lab_(['kill', announcer]), 'lab kill');
+    const other = announcer === 'board-2' ? 'board-3' : 'board-2';
+    await until(`an answer from ${wantedIP} again`, 60_000, () => httpGet(wantedIP, 80, 500), 200);
+    const failoverMs = Date.now() - t0;
+    const moved = (await svcJSON('hello-lb')).metadata.annotations?.['svccontroller.bramble.io/announce-node'];
+    process.stdout.write(`# failover: ${announcer} killed -> ${wantedIP}:80 answered again from ${moved} after ${(failoverMs / 1000).toFixed(1)} s (node-monitor-grace-period 10 s)\n`);
+    assert.equal(moved, other);
+    assert.deepEqual(holders(wantedIP).filter((b) => b !== announcer), [other]);
+    // Once the dead board's pod is out of the endpoints, every request is answered.
+    await until('the dead pod out of the endpoints', 60_000, async () => {
+      let n = 0;
+      for (let i = 0; i < 10; i++) if (await httpGet(wantedIP, 80, 1000).then(() => true, () => false)) n++;
+      return n === 10 ? true : undefined;
+    });
+    assert.ok(failoverMs < 30_000, `failover took ${failoverMs} ms`);
+  });
+});
