@@ -177,6 +177,9 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
         socket.write(head101 + '\r\n');
         if (phead.length) socket.write(phead);
         if (head.length) psock.write(head);
+        tunnels.add(psock);
+        psock.on('close', () => (tunnels.delete(psock), socket.destroy()));
+        socket.on('close', () => psock.destroy());
         psock.on('error', () => socket.destroy());
         socket.on('error', () => psock.destroy());
         psock.pipe(socket);
@@ -203,6 +206,8 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
   const defaultCtx = tls.createSecureContext({ cert: opts.defaultCert.certPem, key: opts.defaultCert.keyPem });
   const servers: net.Server[] = [];
   const sockets = new Set<net.Socket>();
+  /** Backend ends of upgraded connections. */
+  const tunnels = new Set<Duplex>();
   const listen = async (srv: http.Server | https.Server, l: Listen): Promise<number> => {
     srv.on('connection', (s: net.Socket) => {
       sockets.add(s);
@@ -224,10 +229,11 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     httpPorts: [],
     httpsPorts: [],
     async close() {
-      for (const s of servers) s.close();
+      const closed = servers.map((s) => new Promise((r) => s.close(() => r(undefined))));
       for (const s of sockets) s.destroy();
+      for (const s of tunnels) s.destroy();
       agent.destroy();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+      await Promise.all(closed);
     },
   };
   try {
