@@ -6,7 +6,12 @@
  * - write its own Node and Lease, status of pods, delete pods, and events;
  * - read a Secret, ConfigMap, PersistentVolumeClaim or ServiceAccount only
  *   when a pod bound to this node uses it (by name: get, or list/watch with
- *   `metadata.name=`).
+ *   `metadata.name=`);
+ * - read Ingresses and IngressClasses, and get a Secret by name when an
+ *   Ingress of the `bramble` class (or of no class: bramble is the default)
+ *   in its namespace names it under `spec.tls` (the built-in ingress
+ *   controller on every node serves those certificates; as Traefik's or
+ *   ingress-nginx's service account may read them).
  * Which objects a write may touch (its own Node and Lease, pods bound to it)
  * is checked by the NodeRestriction admission plugin, which sees bodies.
  */
@@ -23,7 +28,7 @@ export function nodeNameOf(user: UserInfo): string | undefined {
 }
 
 const reads = new Set(['get', 'list', 'watch']);
-const readable = new Set(['/nodes', '/pods', '/services', '/endpoints', '/namespaces', 'discovery.k8s.io/endpointslices', 'storage.k8s.io/storageclasses', 'node.k8s.io/runtimeclasses']);
+const readable = new Set(['/nodes', '/pods', '/services', '/endpoints', '/namespaces', 'discovery.k8s.io/endpointslices', 'storage.k8s.io/storageclasses', 'node.k8s.io/runtimeclasses', 'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses']);
 const referenced = new Set(['/secrets', '/configmaps', '/persistentvolumeclaims', '/serviceaccounts']);
 
 /** Names of the objects a pod uses, by resource. */
@@ -54,6 +59,12 @@ export function podReferences(pod: Obj): Record<string, Set<string>> {
   return out;
 }
 
+/** An Ingress the built-in controller (class `bramble`, the default class) serves. */
+function servedIngress(i: Obj): boolean {
+  const cls = i['spec']?.ingressClassName ?? i['metadata']?.annotations?.['kubernetes.io/ingress.class'];
+  return !cls || cls === 'bramble';
+}
+
 function nameFromSelector(fieldSelector: string | undefined): string | undefined {
   const m = /^metadata\.name==?([^,]+)$/.exec(fieldSelector ?? '');
   return m?.[1];
@@ -64,6 +75,11 @@ export function nodeAuthorizer(registry: Registry): Authorizer {
   const usedByNode = async (node: string, resource: string, namespace: string, name: string): Promise<boolean> => {
     const pods = await registry.storeFor('', 'pods').list(namespace, { fieldSelector: `spec.nodeName=${node}` });
     return pods.items.some((p) => podReferences(p)[resource]?.has(name));
+  };
+  /** Is Secret `name` in `namespace` a TLS secret of an Ingress the built-in controller serves? */
+  const ingressTls = async (namespace: string, name: string): Promise<boolean> => {
+    const ings = await registry.storeFor('networking.k8s.io', 'ingresses').list(namespace);
+    return ings.items.some((i) => servedIngress(i) && (i['spec']?.tls ?? []).some((t: Obj) => t?.secretName === name));
   };
   return {
     async authorize(user: UserInfo, a: Attributes): Promise<Decision> {
@@ -76,7 +92,8 @@ export function nodeAuthorizer(registry: Registry): Authorizer {
         if (!reads.has(a.verb) || !a.namespace) return { allowed: false };
         const name = a.verb === 'get' ? a.name : nameFromSelector(a.fieldSelector);
         if (!name) return { allowed: false, reason: 'a node may only read objects its pods use, by name' };
-        return { allowed: await usedByNode(node, a.resource, a.namespace, name) };
+        if (await usedByNode(node, a.resource, a.namespace, name)) return { allowed: true };
+        return { allowed: a.resource === 'secrets' && a.verb === 'get' && (await ingressTls(a.namespace, name)) };
       }
       switch (gr) {
         case '/nodes':
