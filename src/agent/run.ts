@@ -167,6 +167,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // Cluster DNS on this node's address: the kube-dns Service (10.43.0.10, internalTrafficPolicy Local)
     // lists every node's address, so each node's pods ask their own node (src/controllers/cluster-dns).
     void startDns(o, http, internalIP, proxyStop.signal);
+    // The built-in ingress controller: Ingresses of class bramble on this node's ports 80 and 443 (src/agent/ingress).
+    void startIngress(http, internalIP, proxyStop.signal);
     // Pods on other nodes: one route per node's podCIDR via its address (flannel host-gw; src/agent/network/routes.ts).
     void startRoutes(o, http, proxyStop.signal);
     // Load-balancer pool addresses this node announces (ARP), as MetalLB layer 2 (src/agent/network/lb-announce.ts).
@@ -259,6 +261,16 @@ async function startDns(o: AgentOptions, client: HttpClient, nodeIP: string, sig
     log.info('cluster DNS listening', { address: `${nodeIP}:53` });
   } catch (e) {
     log.error('cluster DNS did not start; pods on this node cannot resolve names', { address: `${nodeIP}:53`, error: (e as Error).message });
+  }
+}
+
+async function startIngress(client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
+  try {
+    const { startIngressController } = await import('./ingress/controller.ts');
+    await startIngressController({ client, http: [{ host: nodeIP, port: 80 }], https: [{ host: nodeIP, port: 443 }], signal });
+    log.info('ingress controller listening', { http: `${nodeIP}:80`, https: `${nodeIP}:443` });
+  } catch (e) {
+    log.error('ingress controller did not start; Ingresses will not be served on this node', { address: nodeIP, error: (e as Error).message });
   }
 }
 
