@@ -153,8 +153,13 @@ describe('bramble agent joins with the token', () => {
       assert.match(cert.subject, /O=system:nodes/);
       const clientCa = fs.readFileSync(path.join(dataDir, 'agent', 'client-ca.crt'), 'utf8');
       assert.ok(cert.verify(new X509Certificate(clientCa).publicKey), 'client-ca.crt is the CA that signed the node certificate');
-      const lease = await admin.get(resources.leases, 'kube-node-lease', 'joined-1');
-      assert.equal(lease['spec'].holderIdentity, 'joined-1');
+      // The Lease follows registration (the node may read Ready first).
+      let lease;
+      for (const until = Date.now() + 10_000; !lease && Date.now() < until; ) {
+        lease = await admin.get(resources.leases, 'kube-node-lease', 'joined-1').catch(() => undefined);
+        if (!lease) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(lease?.['spec'].holderIdentity, 'joined-1');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
