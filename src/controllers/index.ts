@@ -11,6 +11,7 @@ import { endpointsControllerFactory } from './endpoints/endpoints.ts';
 import { endpointSliceControllerFactory } from './endpointslice/endpointslice.ts';
 import { kubernetesServiceControllerFactory } from './kubernetes-service/kubernetes-service.ts';
 import { clusterDnsControllerFactory } from './cluster-dns/cluster-dns.ts';
+import { ingressControllerFactory } from './ingress/ingress.ts';
 import { serviceLBControllerFactory } from './servicelb/servicelb.ts';
 import { resourceQuotaControllerFactory } from './resourcequota/resourcequota.ts';
 import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount.ts';
@@ -35,6 +36,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'ttl-after-finished': ttlAfterFinishedControllerFactory,
   'kubernetes-service': kubernetesServiceControllerFactory,
   'cluster-dns': clusterDnsControllerFactory,
+  ingress: ingressControllerFactory,
   servicelb: serviceLBControllerFactory,
   endpoints: endpointsControllerFactory,
   endpointslice: endpointSliceControllerFactory,
