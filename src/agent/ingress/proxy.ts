@@ -139,8 +139,8 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
       preq.setTimeout(readTimeoutMs, () => preq.destroy(Object.assign(new Error('read timeout'), { code: 'ETIMEDOUT' })));
       preq.on('response', (pres) => {
         res.writeHead(pres.statusCode ?? 502, pres.statusMessage, endToEnd(pres.headers));
-        // Flush headers at once: streaming responses (server-sent events, chunked logs) must not wait.
-        res.flushHeaders();
+        // Streaming responses (server-sent events, chunked logs): headers go out at once, not with the first chunk.
+        if (pres.headers['content-length'] === undefined) res.flushHeaders();
         pres.pipe(res);
         pres.on('error', () => res.destroy());
       });
