@@ -44,6 +44,8 @@ if (role === 'backend') {
   );
   const p = await startIngressProxy({ table: () => table, defaultCert: defaultCertificate(), http: [{ host: '127.0.0.1', port: 0 }], https: [] });
   process.stdout.write(`${p.httpPorts[0]}\n`);
+  // Exit on SIGTERM so `NODE_OPTIONS=--cpu-prof` gets to write its profile.
+  process.on('SIGTERM', () => process.exit(0));
 } else {
   await main();
 }
