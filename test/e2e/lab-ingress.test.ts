@@ -116,6 +116,9 @@ describe('ingress across boards', () => {
     });
     process.stdout.write(`# first 200 through the ingress after ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     assert.ok(r.body.length > 0);
+    const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=my-server', '-o', 'json'])) as { items: any[] };
+    const pod = pods.items[0];
+    process.stdout.write(`# pod ${pod.metadata.name} on ${pod.spec.nodeName} (${pod.status.podIP}); page: ${JSON.stringify(r.body.slice(0, 80))}\n`);
     const miss = await get(board1, 'nobody.example');
     assert.equal(miss.status, 404);
   });
