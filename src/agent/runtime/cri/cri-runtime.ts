@@ -320,7 +320,10 @@ export class CriRuntime implements Runtime {
     const k = this.known.get(id);
     this.known.delete(id);
     this.statusCache.delete(id);
-    if (k) this.emit({ type: 'deleted', containerId: id, sandboxId: k.sandboxId, pod: { ...k.pod } });
+    if (!k) return;
+    // Stopped and removed between two relists: it still died before it went (as the kubelet's PLEG reports).
+    if (k.state === 'running') this.emit({ type: 'stopped', containerId: id, sandboxId: k.sandboxId, pod: { ...k.pod } });
+    this.emit({ type: 'deleted', containerId: id, sandboxId: k.sandboxId, pod: { ...k.pod } });
   }
 
   private emit(e: ContainerEvent): void {
