@@ -46,6 +46,8 @@ export interface AgentOptions {
   agentPort?: number;
   /** The cluster domain (`--cluster-domain`), default cluster.local. */
   clusterDomain?: string;
+  /** The DNS address written into pods' resolv.conf (`--cluster-dns`), default 10.43.0.10. */
+  clusterDns?: string;
   /** The pod network (the server's --cluster-cidr): the service proxy masquerades what comes from outside it. */
   clusterCIDR?: string;
   /** Parent cgroup of pod cgroups (kubelet's --cgroup-root); `bramble` by default. */
@@ -123,7 +125,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const { clientLookup } = await import('./env/lookup.ts');
     const path = await import('node:path');
     // Real pods get volumes (under <data-dir>/agent/pods) and probes; the fake and the simulator do without.
-    podSync = { lookup: clientLookup(http), podsDir: path.join(o.dataDir, 'agent', 'pods'), probes: {} };
+    const { defaultDns } = await import('./pods/pod-config.ts');
+    const dns = { ...defaultDns, clusterDNS: [o.clusterDns ?? '10.43.0.10'], clusterDomain: o.clusterDomain ?? 'cluster.local' };
+    podSync = { lookup: clientLookup(http), podsDir: path.join(o.dataDir, 'agent', 'pods'), probes: {}, dns };
     // Container log rotation (the kubelet's container log manager): every 10 s, logs over the size limit are rotated.
     const { ContainerLogManager } = await import('./logs/rotation.ts');
     logRotation = new ContainerLogManager({ runtime: nodeRuntime.runtime, maxSizeBytes: o.containerLogMaxSize, maxFiles: o.containerLogMaxFiles });
@@ -272,6 +276,29 @@ async function startIngress(client: HttpClient, nodeIP: string, signal: AbortSig
   } catch (e) {
     log.error('ingress controller did not start; Ingresses will not be served on this node', { address: nodeIP, error: (e as Error).message });
   }
+}
+
+/**
+ * `bramble agent --cleanup`: removes what the agent leaves in the kernel on
+ * purpose while it is stopped (the service proxy's table, pod routes and the
+ * masquerade rule), as before an uninstall. Containers are not touched.
+ */
+export async function cleanupAgentNetwork(): Promise<string[]> {
+  const done: string[] = [];
+  const { cleanupServiceProxy } = await import('./proxy/proxy.ts');
+  const { cleanupPodRoutes } = await import('./network/routes.ts');
+  for (const [what, fn] of [
+    ['service proxy rules (nftables table bramble-proxy)', () => cleanupServiceProxy()],
+    ['pod routes and the masquerade rule (nftables table bramble-net)', () => cleanupPodRoutes()],
+  ] as const) {
+    try {
+      await fn();
+      done.push(what);
+    } catch (e) {
+      log.warn('cleanup step failed', { what, error: (e as Error).message });
+    }
+  }
+  return done;
 }
 
 /** The node name an agent uses by default: the host name, lower-cased (as k3s). */

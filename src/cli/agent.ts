@@ -20,6 +20,9 @@ export const spec: CommandSpec = {
     { name: 'runtime', kind: 'string', arg: 'NAME', default: 'containerd', env: 'BRAMBLE_RUNTIME', help: 'Container runtime: containerd, or fake (a simulated node: pods run nowhere)' },
     { name: 'agent-port', kind: 'int', arg: 'PORT', help: 'Port of the agent\'s HTTPS API for the server: logs, exec, port-forward, stats (default: 10250; any free port with --runtime fake)' },
     { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'The cluster\'s pod network (the server\'s --cluster-cidr), for the service proxy' },
+    { name: 'cluster-domain', kind: 'string', arg: 'DOMAIN', default: 'cluster.local', help: 'Cluster domain served by the node\'s DNS and searched by pods' },
+    { name: 'cluster-dns', kind: 'string', arg: 'ADDR', default: '10.43.0.10', help: 'DNS address written into pods\' resolv.conf (the kube-dns Service)' },
+    { name: 'cleanup', kind: 'bool', help: 'Remove the rules and routes the agent leaves in the kernel (service proxy, pod routes), then exit' },
     { name: 'cgroup-root', kind: 'string', arg: 'NAME', help: 'Parent cgroup of pod cgroups (default: bramble)' },
     { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Use this existing CRI socket instead of starting containerd' },
     { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with, instead of joining with a token' },
@@ -53,6 +56,11 @@ export async function nodeFlags(values: FlagValues) {
 }
 
 export async function run(values: FlagValues): Promise<number> {
+  if (values['cleanup'] === true) {
+    const { cleanupAgentNetwork } = await import('../agent/run.ts');
+    for (const what of await cleanupAgentNetwork()) process.stdout.write(`removed ${what}\n`);
+    return 0;
+  }
   const runtime = String(values['runtime']);
   if (runtime !== 'fake' && runtime !== 'containerd') throw new UsageError(`unknown runtime "${runtime}" (supported: containerd, fake)`);
   const server = values['server'] as string | undefined;
@@ -115,6 +123,8 @@ export async function run(values: FlagValues): Promise<number> {
       agentPort: values['agent-port'] as number | undefined,
       cgroupRoot: values['cgroup-root'] as string | undefined,
       clusterCIDR: String(values['cluster-cidr']),
+      clusterDomain: String(values['cluster-domain']),
+      clusterDns: String(values['cluster-dns']),
       version,
     });
   } catch (e) {

@@ -37,6 +37,7 @@ import { decodeProtobufBody } from './protobuf.ts';
 import { selfCheck } from './self-check.ts';
 import { startAgent, type RunningAgent } from '../agent/run.ts';
 import { formatToken } from '../cluster/join/token.ts';
+import { clusterDnsIP } from '../controllers/cluster-dns/cluster-dns.ts';
 
 const log = logger('server');
 
@@ -166,6 +167,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
         agentPort: a.agentPort,
         cgroupRoot: a.cgroupRoot,
         clusterCIDR: cfg.controllers.clusterCIDR,
+        clusterDns: clusterDnsIP(cfg.controllers.serviceCIDR),
         controlPlane: true,
         version,
       });
