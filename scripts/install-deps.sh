@@ -11,7 +11,7 @@
 #   util-linux (nsenter), tmux       end-to-end tests: boards in network namespaces, kubectl exec -it in a terminal
 #   nginx                            bench/ingress.ts: nginx as a reverse proxy, to compare the built-in ingress with
 set -euo pipefail
-pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables iputils-arping nginx)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables iputils-arping nginx wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
