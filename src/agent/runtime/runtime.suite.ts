@@ -10,6 +10,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { RuntimeError, runtimeConditionMet, type ContainerEvent, type Runtime, type SandboxConfig } from './types.ts';
 
+/**
+ * A real container that runs until stopped and stops at once on SIGTERM (the image's own
+ * command, `sh`, exits immediately without a terminal; PID 1 ignores signals it has no handler for).
+ */
+function longRunning(o: { realProcesses?: boolean }): string[] | undefined {
+  return o.realProcesses ? ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'] : undefined;
+}
+
 export interface RuntimeSuiteOptions {
   make(): Promise<Runtime> | Runtime;
   /** An image the runtime can run (a long-running one). */
@@ -108,7 +116,7 @@ export function runRuntimeSuite(name: string, o: RuntimeSuiteOptions): void {
       const off = rt.onContainerEvent((e) => events.push(e));
       const cfg = sandboxConfig();
       const sb = await rt.runPodSandbox(cfg);
-      const id = await rt.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: o.image });
+      const id = await rt.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: o.image, command: longRunning(o) });
       let [c] = await rt.listContainers({ sandboxId: sb });
       assert.equal(c?.id, id);
       assert.equal(c.state, 'created');
@@ -139,7 +147,7 @@ export function runRuntimeSuite(name: string, o: RuntimeSuiteOptions): void {
       const rt = await o.make();
       await rt.updateRuntimeConfig({ podCIDR: o.podCIDR });
       const sb = await rt.runPodSandbox(sandboxConfig());
-      const id = await rt.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: o.image });
+      const id = await rt.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: o.image, command: longRunning(o) });
       await rt.startContainer(id);
       await rt.stopPodSandbox(sb);
       assert.equal((await rt.listContainers({ sandboxId: sb }))[0]?.state, 'exited');

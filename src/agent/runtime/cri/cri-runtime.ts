@@ -287,7 +287,9 @@ export class CriRuntime implements Runtime {
     for (const c of items) {
       seen.add(c.id);
       const pod = podOf(c.labels);
-      if (pod) this.observe(c.id, fromCriContainerState(c.state), c.podSandboxId, pod, !this.primed);
+      // The first listing learns what already ran quietly; containers this instance already
+      // knows (made or watched through it) still report their changes.
+      if (pod) this.observe(c.id, fromCriContainerState(c.state), c.podSandboxId, pod, !this.primed && !this.known.has(c.id));
     }
     for (const id of [...this.known.keys()]) if (!seen.has(id)) this.forgetContainer(id);
     this.primed = true;
@@ -312,8 +314,14 @@ export class CriRuntime implements Runtime {
     const prev = this.known.get(id);
     this.known.set(id, { state, sandboxId, pod });
     if (quiet || prev?.state === state) return;
-    const type: ContainerEvent['type'] | undefined = state === 'created' ? 'created' : state === 'running' ? 'started' : state === 'exited' ? 'stopped' : undefined;
-    if (type) this.emit({ type, containerId: id, sandboxId, pod: { ...pod } });
+    // A relist sees states, not transitions: a container that started and exited between two
+    // relists must still be reported started, then stopped (created → running → exited).
+    const steps: ContainerEvent['type'][] = ['created', 'started', 'stopped'];
+    const rank = (st: ContainerState | undefined) => (st === 'created' ? 0 : st === 'running' ? 1 : st === 'exited' ? 2 : -1);
+    const to = rank(state);
+    if (to < 0) return;
+    const from = prev ? rank(prev.state) : -1;
+    for (let i = Math.min(from + 1, to); i <= to; i++) this.emit({ type: steps[i]!, containerId: id, sandboxId, pod: { ...pod } });
   }
 
   private forgetContainer(id: string): void {
