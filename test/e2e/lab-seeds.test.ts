@@ -17,40 +17,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { brambleBin, kubectlBin, run, type RunResult } from '../harness/server.ts';
+import { run } from '../harness/server.ts';
+import { labHelpers, ok, until } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labseeds-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labseeds-home-'));
-const kubeconfig = path.join(dir, 'kubeconfig.yaml');
 let lab: LabRecord;
 let pods: { name: string; node: string }[] = [];
 let nodePort = 0;
 
-const lab_ = (args: string[], timeoutMs = 300_000) => run(brambleBin, ['lab', ...args, '--dir', dir], { timeoutMs });
-const ok = (r: RunResult, what: string) => {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-};
-async function k(args: string[], input?: string): Promise<string> {
-  const r = await run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { input, env: { ...process.env, HOME: home } });
-  return ok(r, `kubectl ${args.join(' ')}`);
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const { lab: lab_, k } = labHelpers(dir, home);
 
 /** One HTTP GET from the host (no keep-alive); the body (the answering pod's name). */
 function httpGet(host: string, port: number, timeoutMs = 2000): Promise<string> {
