@@ -21,7 +21,6 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Duplex } from 'node:stream';
 import { HttpClient } from '../../src/client/http.ts';
 import { resources, type Obj } from '../../src/client/types.ts';
 import { killShims, removeCgroupTree, unmountUnder } from '../../src/agent/containerd/cleanup.ts';
@@ -30,6 +29,7 @@ import { AgentHost } from '../../src/agent/host.ts';
 import { hostNodeConfig } from '../../src/agent/node/host-config.ts';
 import { openContainerdRuntime, type ContainerdNodeRuntime } from '../../src/agent/runtime/cri/containerd-runtime.ts';
 import { setLogLevel } from '../../src/util/log.ts';
+import { netnsConnector } from '../harness/netns.ts';
 import { startServer, type TestServer } from '../harness/server.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -46,16 +46,8 @@ let host: AgentHost | undefined;
 const helpers = new Set<ChildProcess>();
 const figures: Record<string, string> = {};
 
-/** A TCP connection made inside the test's network namespace, as a Duplex over `nc`'s stdio. */
-function netnsConnect(h: string, port: number): Duplex {
-  const child = spawn('ip', ['netns', 'exec', netns, '/usr/bin/busybox', 'nc', h, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
-  helpers.add(child);
-  child.on('exit', () => helpers.delete(child));
-  const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  d.on('close', () => child.kill('SIGKILL'));
-  d.on('error', () => child.kill('SIGKILL'));
-  return d;
-}
+/** TCP connections made inside the test's network namespace. */
+const netnsConnect = netnsConnector(netns, helpers);
 
 async function teardown(): Promise<void> {
   await host?.stop().catch(() => {});

@@ -20,7 +20,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Duplex } from 'node:stream';
 import { HttpClient } from '../../src/client/http.ts';
 import { resources, type Obj } from '../../src/client/types.ts';
 import { killShims, removeCgroupTree, unmountUnder } from '../../src/agent/containerd/cleanup.ts';
@@ -32,6 +31,7 @@ import { startAgentServer, type RunningAgentServer } from '../../src/agent/serve
 import { criStreamingRuntime } from '../../src/agent/server/runtime.ts';
 import { ensureAgentServingCert } from '../../src/agent/server/tls.ts';
 import { setLogLevel } from '../../src/util/log.ts';
+import { netnsConnector } from '../harness/netns.ts';
 import { kubectlBin, startServer, type TestServer } from '../harness/server.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -48,16 +48,8 @@ let agentServer: RunningAgentServer | undefined;
 const helpers = new Set<ChildProcess>();
 const figures: Record<string, string> = {};
 
-/** A TCP connection made inside the test's network namespace, as a Duplex over `nc`'s stdio. */
-function netnsConnect(h: string, port: number): Duplex {
-  const child = spawn('ip', ['netns', 'exec', netns, '/usr/bin/busybox', 'nc', h, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
-  helpers.add(child);
-  child.on('exit', () => helpers.delete(child));
-  const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  d.on('close', () => child.kill('SIGKILL'));
-  d.on('error', () => child.kill('SIGKILL'));
-  return d;
-}
+/** TCP connections made inside the test's network namespace. */
+const netnsConnect = netnsConnector(netns, helpers);
 
 async function teardown(): Promise<void> {
   await agentServer?.close();
