@@ -20,7 +20,8 @@ import { adoptPatch, claimObjects, controllerOf, newControllerRef, recheckDeleti
 import { Expectations } from '../common/expectations.ts';
 import { addWorkloadIndexes, inNamespace } from '../common/informer-index.ts';
 import { errorText, PodControl } from '../common/pod-control.ts';
-import { isPodReady, podKey } from '../common/pods.ts';
+import { enqueueOwnersOfUpdatedPod } from '../common/pod-owners.ts';
+import { podKey } from '../common/pods.ts';
 import { slowStartBatch, slowStartInitialBatchSize } from '../common/slow-start.ts';
 import { podRevisionLabel } from '../history/revision.ts';
 import { claimRevisions } from '../history/store.ts';
@@ -162,23 +163,7 @@ export class DaemonSetController implements Controller {
   private podUpdated(old: Obj, pod: Obj): void {
     if (old['metadata'].resourceVersion === pod['metadata'].resourceVersion) return;
     if (pod['metadata'].deletionTimestamp) return this.podDeleted(pod);
-    const ref = controllerOf(pod);
-    const oldRef = controllerOf(old);
-    const refChanged = JSON.stringify(ref) !== JSON.stringify(oldRef);
-    if (refChanged && oldRef) {
-      const prev = this.resolve(old['metadata'].namespace, oldRef);
-      if (prev) this.queue.add(keyOf(prev));
-    }
-    if (ref) {
-      const ds = this.resolve(pod['metadata'].namespace, ref);
-      if (!ds) return;
-      this.queue.add(keyOf(ds));
-      const minReady: number = ds['spec']?.minReadySeconds ?? 0;
-      if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(ds), minReady * 1000);
-      return;
-    }
-    const labelsChanged = JSON.stringify(old['metadata'].labels ?? {}) !== JSON.stringify(pod['metadata'].labels ?? {});
-    if (labelsChanged || refChanged) for (const ds of this.matching(pod)) this.queue.add(keyOf(ds));
+    enqueueOwnersOfUpdatedPod(old, pod, { resolve: (ns, ref) => this.resolve(ns, ref), matching: (p) => this.matching(p), queue: this.queue });
   }
 
   private podDeleted(pod: Obj): void {

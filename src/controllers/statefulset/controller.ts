@@ -18,7 +18,7 @@ import type { Controller, ControllerContext } from '../manager.ts';
 import { adoptPatch, claimObjects, controllerOf, newControllerRef, recheckDeletion, releasePatch, type OwnerReference } from '../common/controller-ref.ts';
 import { addWorkloadIndexes, inNamespace } from '../common/informer-index.ts';
 import { errorText } from '../common/pod-control.ts';
-import { isPodReady } from '../common/pods.ts';
+import { enqueueOwnersOfUpdatedPod } from '../common/pod-owners.ts';
 import { claimRevisions } from '../history/store.ts';
 import { isMemberOf } from './identity.ts';
 import { StatefulPodControl } from './pod-control.ts';
@@ -96,23 +96,7 @@ export class StatefulSetController implements Controller {
 
   private podUpdated(old: Obj, pod: Obj): void {
     if (old['metadata'].resourceVersion === pod['metadata'].resourceVersion) return;
-    const ref = controllerOf(pod);
-    const oldRef = controllerOf(old);
-    const refChanged = JSON.stringify(ref) !== JSON.stringify(oldRef);
-    if (refChanged && oldRef) {
-      const prev = this.resolve(old['metadata'].namespace, oldRef);
-      if (prev) this.queue.add(keyOf(prev));
-    }
-    if (ref) {
-      const set = this.resolve(pod['metadata'].namespace, ref);
-      if (!set) return;
-      this.queue.add(keyOf(set));
-      const minReady: number = set['spec']?.minReadySeconds ?? 0;
-      if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(set), minReady * 1000);
-      return;
-    }
-    const labelsChanged = JSON.stringify(old['metadata'].labels ?? {}) !== JSON.stringify(pod['metadata'].labels ?? {});
-    if (labelsChanged || refChanged) for (const s of this.matching(pod)) this.queue.add(keyOf(s));
+    enqueueOwnersOfUpdatedPod(old, pod, { resolve: (ns, ref) => this.resolve(ns, ref), matching: (p) => this.matching(p), queue: this.queue });
   }
 
   private podDeleted(pod: Obj): void {
