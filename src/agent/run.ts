@@ -268,14 +268,44 @@ async function startDns(o: AgentOptions, client: HttpClient, nodeIP: string, sig
   }
 }
 
+/**
+ * The built-in ingress serves (binds the node's ports 80 and 443) only while
+ * an IngressClass of its controller exists: `bramble server --disable
+ * ingress` removes the class, which frees the ports on every node for
+ * another ingress controller, as k3s's `--disable traefik` does.
+ */
 async function startIngress(client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
-  try {
-    const { startIngressController } = await import('./ingress/controller.ts');
-    await startIngressController({ client, http: [{ host: nodeIP, port: 80 }], https: [{ host: nodeIP, port: 443 }], signal });
-    log.info('ingress controller listening', { http: `${nodeIP}:80`, https: `${nodeIP}:443` });
-  } catch (e) {
-    log.error('ingress controller did not start; Ingresses will not be served on this node', { address: nodeIP, error: (e as Error).message });
-  }
+  const { Informer } = await import('../client/informer.ts');
+  const { INGRESS_CONTROLLER, ingressClasses } = await import('../controllers/ingress/ingress.ts');
+  const { startIngressController } = await import('./ingress/controller.ts');
+  const classes = new Informer(client, ingressClasses);
+  // Starts and stops run one after another, so a restart never races the
+  // previous listener for the ports.
+  let serving: { close(): Promise<void> } | undefined;
+  let wantedBefore = false;
+  let queue = Promise.resolve();
+  const follow = () => {
+    const wanted = !signal.aborted && classes.list().some((c) => c['spec']?.controller === INGRESS_CONTROLLER);
+    if (wanted === wantedBefore) return;
+    wantedBefore = wanted;
+    queue = queue.then(async () => {
+      if (wanted && !serving) {
+        try {
+          serving = await startIngressController({ client, http: [{ host: nodeIP, port: 80 }], https: [{ host: nodeIP, port: 443 }] });
+          log.info('ingress controller listening', { http: `${nodeIP}:80`, https: `${nodeIP}:443` });
+        } catch (e) {
+          log.error('ingress controller did not start; Ingresses will not be served on this node', { address: nodeIP, error: (e as Error).message });
+        }
+      } else if (!wanted && serving) {
+        await serving.close();
+        serving = undefined;
+        if (!signal.aborted) log.info('no IngressClass of the built-in controller (bramble.io/ingress): ports 80/443 released');
+      }
+    });
+  };
+  signal.addEventListener('abort', follow, { once: true });
+  classes.addHandler({ add: follow, update: follow, delete: follow });
+  await classes.run(signal);
 }
 
 /**

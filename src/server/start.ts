@@ -137,6 +137,10 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       new Set(cfg.disable),
     )),
   );
+  if (cfg.disable.includes('ingress')) {
+    const { removeIngressClass } = await import('../controllers/ingress/ingress.ts');
+    await removeIngressClass(client).catch((e: Error) => log.warn('could not remove the built-in IngressClass', { error: e.message }));
+  }
   ready = true;
 
   // The kubeconfig appears only once the API answers, so scripts can wait for the file.

@@ -9,12 +9,15 @@
  * default IngressClass and set the Ingress's status to both boards' IPs.
  * TLS: a kubernetes.io/tls Secret from our own CA named in the Ingress is
  * served by SNI on port 443 of both boards (the node authorizer lets the
- * nodes read it); another name gets the default certificate.
+ * nodes read it); another name gets the default certificate. With no
+ * IngressClass of our controller (as `--disable ingress` leaves the cluster)
+ * the boards release ports 80/443, and take them again when one returns.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,6 +138,24 @@ describe('ingress across boards', () => {
       const other = await get(ip, 'nobody.example', { tls: true });
       assert.equal(other.cert?.subject.CN, 'Bramble Ingress Default Certificate');
       assert.equal(other.status, 404);
+    }
+  });
+  it('no IngressClass of ours (what --disable ingress leaves): ports 80/443 are released on every board, and taken again when one returns', async () => {
+    const refused = (ip: string) => new Promise<boolean>((resolve) => {
+      const sock = net.connect({ host: ip, port: 80, timeout: 1000 });
+      sock.on('connect', () => (sock.destroy(), resolve(false)));
+      sock.on('timeout', () => (sock.destroy(), resolve(false)));
+      sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    await k(['delete', 'ingressclass', 'bramble']);
+    for (const { name, ip } of ips) await until(`${name} port 80 refused`, 30_000, async () => ((await refused(ip)) ? true : undefined));
+    await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'bramble' }, spec: { controller: 'bramble.io/ingress' } }));
+    for (const { name, ip } of ips) {
+      const r = await until(`${name} serves again`, 30_000, async () => {
+        const x = await get(ip, host).catch(() => undefined);
+        return x?.status === 200 ? x : undefined;
+      });
+      assert.equal(r.status, 200);
     }
   });
 });

@@ -9,6 +9,8 @@
  *   `loadBalancerIP` .210 gets EXTERNAL-IP .210, one board holds the address
  *   and the host (on the LAN bridge) gets HTTP answers from it; killing that
  *   board moves the address to the other one: the failover time is printed.
+ * - Seed 004: MetalLB's `metallb-system/config` ConfigMap, as the seed
+ *   writes it, adds a pool; a Service with `loadBalancerIP` from it answers.
  * - Node mode (k3s ServiceLB): a Service annotated
  *   `svccontroller.bramble.io/mode: nodes` gets the labelled boards' addresses
  *   as EXTERNAL-IP and answers on each.
@@ -128,6 +130,51 @@ describe('LoadBalancer Services in a 3-board lab', () => {
       assert.ok(body.length > 0);
     }
     await k(['delete', 'svc', 'hello-nodes']);
+  });
+
+  it('seed 004: MetalLB\'s ConfigMap adds a layer 2 pool; loadBalancerIP from it answers on the LAN', async () => {
+    const first = hostAt(subnet, 230);
+    const last = hostAt(subnet, 240);
+    const ip = hostAt(subnet, 231);
+    await k(['create', 'namespace', 'metallb-system']);
+    // The seed's YAML, with the lab's addresses for its office LAN.
+    const configMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  namespace: metallb-system
+  name: config
+data:
+  config: |
+    address-pools:
+    - name: company-office
+      protocol: layer2
+      addresses:
+      - ${first}-${last}
+`;
+    await k(['apply', '-f', '-'], configMap);
+    const svc = `apiVersion: v1
+kind: Service
+metadata:
+  name: my-web-app
+spec:
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+    targetPort: 8080
+  loadBalancerIP: ${ip}
+  selector:
+    app: hello
+  type: LoadBalancer
+`;
+    await k(['apply', '-f', '-'], svc);
+    await until('EXTERNAL-IP from the ConfigMap pool', 30_000, async () => (externalIPs(await svcJSON('my-web-app')).join() === ip ? true : undefined));
+    const announcer = await until('announcing node', 30_000, async () => (await svcJSON('my-web-app')).metadata.annotations?.['svccontroller.bramble.io/announce-node'] as string | undefined);
+    await until(`${announcer} holds ${ip}`, 30_000, async () => (holders(ip).join() === announcer ? true : undefined));
+    const body = await until(`HTTP on ${ip}:80`, 30_000, () => httpGet(ip, 80));
+    assert.ok(body.length > 0);
+    await k(['delete', 'svc', 'my-web-app']);
+    await until(`${ip} released`, 30_000, async () => (holders(ip).length === 0 ? true : undefined));
   });
 
   it('pool mode: loadBalancerIP from the pool answers from one board, and moves when that board dies', async () => {

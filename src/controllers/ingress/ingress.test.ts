@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredIngressClass, desiredLoadBalancer, servedByBramble } from './ingress.ts';
+import { desiredIngressClass, desiredLoadBalancer, ingressClasses, removeIngressClass, servedByBramble } from './ingress.ts';
 
 const node = (name: string, ip: string, ready = true, labels: Record<string, string> = {}) => ({
   metadata: { name, labels },
@@ -23,4 +23,22 @@ test('which Ingresses are ours', () => {
   assert.ok(servedByBramble({ spec: { ingressClassName: 'bramble' } }));
   assert.ok(!servedByBramble({ spec: { ingressClassName: 'nginx' } }));
   assert.ok(!servedByBramble({ metadata: { annotations: { 'kubernetes.io/ingress.class': 'traefik' } }, spec: {} }));
+});
+
+test('--disable ingress removes the IngressClass bramble made, not one an administrator made', async () => {
+  const { openTestCluster } = await import('../../../test/harness/cluster.ts');
+  const c = await openTestCluster({ controllers: {} });
+  try {
+    await c.client.create(ingressClasses, '', desiredIngressClass());
+    assert.equal(await removeIngressClass(c.client), true);
+    await assert.rejects(c.client.get(ingressClasses, '', 'bramble'), /not found/);
+    assert.equal(await removeIngressClass(c.client), false, 'nothing left to remove');
+    const own = desiredIngressClass();
+    delete own['metadata'].labels;
+    await c.client.create(ingressClasses, '', own);
+    assert.equal(await removeIngressClass(c.client), false);
+    assert.equal((await c.client.get(ingressClasses, '', 'bramble'))['metadata'].name, 'bramble');
+  } finally {
+    await c.close();
+  }
 });

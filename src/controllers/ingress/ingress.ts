@@ -22,7 +22,7 @@ const log = logger('ingress-controller');
 
 export const INGRESS_CLASS = 'bramble';
 export const INGRESS_CONTROLLER = 'bramble.io/ingress';
-const ingressClasses: ResourceId = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses' };
+export const ingressClasses: ResourceId = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses' };
 const CLASS_KEY = '#class';
 const ALL_KEY = '#all';
 
@@ -94,6 +94,26 @@ export class IngressStatusController implements Controller {
     if (isDeepStrictEqual(ing['status']?.loadBalancer?.ingress ?? [], want)) return {};
     await this.client.patch(resources.ingresses, namespace, name, 'merge', { status: { loadBalancer: { ingress: want } } }, { subresource: 'status' });
     return {};
+  }
+}
+
+/**
+ * `bramble server --disable ingress`: as k3s removes a disabled addon, the
+ * IngressClass this controller created goes, so no agent serves ports 80/443
+ * (they serve only while a class of our controller exists) and another
+ * ingress controller can take them. A class an administrator made for our
+ * controller under another name is theirs and stays.
+ */
+export async function removeIngressClass(client: Client): Promise<boolean> {
+  try {
+    const cls = await client.get(ingressClasses, '', INGRESS_CLASS);
+    if (cls['spec']?.controller !== INGRESS_CONTROLLER || cls['metadata']?.labels?.['app.kubernetes.io/managed-by'] !== 'bramble') return false;
+    await client.delete(ingressClasses, '', INGRESS_CLASS, { preconditions: { uid: cls['metadata'].uid } });
+    log.info('built-in ingress disabled: removed its IngressClass', { name: INGRESS_CLASS });
+    return true;
+  } catch (e) {
+    if (isApiError(e, 'NotFound') || isApiError(e, 'Conflict')) return false;
+    throw e;
   }
 }
 

@@ -53,3 +53,20 @@ export function firstFree(pool: readonly PoolRange[], used: ReadonlySet<string>)
   }
   return undefined;
 }
+
+/**
+ * A named pool: `--lb-pool` ranges make the pool "default"; MetalLB's
+ * ConfigMap adds its own (metallb-config.ts). Addresses are handed out
+ * automatically only from `autoAssign` pools; others only on request (by
+ * `spec.loadBalancerIP` or the `metallb.universe.tf/address-pool` annotation).
+ */
+export interface NamedPool {
+  name: string;
+  ranges: PoolRange[];
+  autoAssign: boolean;
+}
+
+/** The pool an address belongs to (the first listed, when pools overlap). */
+export function poolOf(pools: readonly NamedPool[], ip: string): NamedPool | undefined {
+  return pools.find((p) => inPool(p.ranges, ip));
+}

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resources, type Obj } from '../../client/types.ts';
 import { openTestCluster, type TestCluster } from '../../../test/harness/cluster.ts';
-import { ANNOUNCE_ANNOTATION, chooseAnnouncer, ENABLELB_LABEL, MODE_ANNOTATION, serviceLBControllerFactory } from './servicelb.ts';
+import { ANNOUNCE_ANNOTATION, chooseAnnouncer, ENABLELB_LABEL, MODE_ANNOTATION, POOL_ANNOTATION, serviceLBControllerFactory } from './servicelb.ts';
+import { MetalLBConfigError, parseMetalLBConfig } from './metallb-config.ts';
 import { firstFree, inPool, parsePool } from './pool.ts';
 
 const lbService = (name: string, extra: { loadBalancerIP?: string; annotations?: Record<string, string> } = {}): Obj => ({
@@ -125,5 +126,88 @@ describe('servicelb controller, node addresses (no pool, as k3s ServiceLB)', () 
     await c.eventually('only the labelled board-a', async () => ingress(await get('web')).join() === ipOf(a));
     await c.client.patch(resources.services, 'default', 'web', 'merge', { spec: { type: 'ClusterIP', allocateLoadBalancerNodePorts: null, externalTrafficPolicy: null, ports: [{ port: 80, targetPort: 8080, nodePort: null }] } });
     await c.eventually('cleared', async () => ingress(await get('web')).length === 0);
+  });
+});
+
+describe('MetalLB ConfigMap parsing', () => {
+  it('reads layer 2 pools with auto-assign, and skips what it cannot serve with a reason', () => {
+    const { pools, skipped } = parseMetalLBConfig({
+      config: [
+        'address-pools:',
+        '- name: company-office',
+        '  protocol: layer2',
+        '  addresses:',
+        '  - 10.10.10.50-10.10.10.99',
+        '- name: manual',
+        '  protocol: layer2',
+        '  auto-assign: false',
+        '  addresses: [10.20.0.0/30]',
+        '- name: routers',
+        '  protocol: bgp',
+        '  addresses: [10.30.0.0/24]',
+        '- name: broken',
+        '  protocol: layer2',
+        '  addresses: [10.0.0.9-10.0.0.1]',
+        '- name: company-office',
+        '  protocol: layer2',
+        '  addresses: [10.40.0.1]',
+      ].join('\n'),
+    });
+    assert.deepEqual(pools.map((p) => [p.name, p.autoAssign]), [['company-office', true], ['manual', false]]);
+    assert.equal(inPool(pools[0]!.ranges, '10.10.10.99'), true);
+    assert.equal(inPool(pools[1]!.ranges, '10.20.0.3'), true);
+    assert.equal(skipped.length, 3);
+    assert.match(skipped[0]!, /routers.*protocol "bgp" is not supported/);
+    assert.match(skipped[1]!, /broken.*invalid address range/);
+    assert.match(skipped[2]!, /duplicate pool name "company-office"/);
+  });
+
+  it('rejects a document it cannot read, and reads an empty one as no pools', () => {
+    assert.throws(() => parseMetalLBConfig({ config: 'address-pools: [' }), (e) => e instanceof MetalLBConfigError && /invalid YAML/.test(e.message));
+    assert.throws(() => parseMetalLBConfig({ config: 'address-pools: 3' }), /must be a list/);
+    assert.throws(() => parseMetalLBConfig({ config: '- a' }), /must be a mapping/);
+    assert.deepEqual(parseMetalLBConfig({}).pools, []);
+    assert.deepEqual(parseMetalLBConfig({ config: '' }).pools, []);
+  });
+});
+
+describe('servicelb controller, pools from MetalLB\'s ConfigMap (seed 004)', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await openTestCluster({ controllers: { servicelb: serviceLBControllerFactory } });
+    await c.addNode('board-a');
+    await c.client.create(resources.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'metallb-system' } });
+  });
+  after(async () => c?.close());
+  const get = (name: string) => c.client.get(resources.services, 'default', name);
+  const seedConfig = 'address-pools:\n- name: company-office\n  protocol: layer2\n  addresses:\n  - 10.10.10.50-10.10.10.99\n';
+  const configMap = (config: string): Obj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'metallb-system', name: 'config' }, data: { config } });
+  const eventFor = (name: string, re: RegExp) => c.eventually(`event on ${name} ${re}`, async () => (await c.client.list(resources.events, name === 'config' ? 'metallb-system' : 'default')).items.find((e: Obj) => e['involvedObject']?.name === name && re.test(e['message'])));
+
+  it('uses node addresses until the ConfigMap exists, then gives loadBalancerIP from its pool', async () => {
+    await c.client.create(resources.services, 'default', lbService('my-web-app', { loadBalancerIP: '10.10.10.51' }));
+    await c.eventually('node address first', async () => ingress(await get('my-web-app')).length === 1 && ingress(await get('my-web-app'))[0] !== '10.10.10.51');
+    await c.client.create(resources.configmaps, 'metallb-system', configMap(seedConfig));
+    await c.eventually('pool address', async () => ingress(await get('my-web-app')).join() === '10.10.10.51');
+    await c.client.create(resources.services, 'default', lbService('auto'));
+    await c.eventually('lowest free', async () => ingress(await get('auto')).join() === '10.10.10.50');
+  });
+
+  it('keeps the last good pools when the ConfigMap is broken, with a Warning event', async () => {
+    await c.client.update(resources.configmaps, 'metallb-system', { ...configMap('address-pools: ['), metadata: { ...(await c.client.get(resources.configmaps, 'metallb-system', 'config'))['metadata'] } });
+    await eventFor('config', /configuration rejected/);
+    await c.client.create(resources.services, 'default', lbService('after-break'));
+    await c.eventually('still allocates from the old pool', async () => ingress(await get('after-break')).join() === '10.10.10.52');
+  });
+
+  it('honours the address-pool annotation and auto-assign: false', async () => {
+    const cm = await c.client.get(resources.configmaps, 'metallb-system', 'config');
+    await c.client.update(resources.configmaps, 'metallb-system', { ...cm, data: { config: seedConfig + '- name: manual\n  protocol: layer2\n  auto-assign: false\n  addresses: [10.20.0.8/30]\n' } });
+    await c.client.create(resources.services, 'default', lbService('picked', { annotations: { [POOL_ANNOTATION]: 'manual' } }));
+    await c.eventually('from the named pool', async () => ingress(await get('picked')).join() === '10.20.0.8');
+    await c.client.create(resources.services, 'default', lbService('nowhere', { annotations: { [POOL_ANNOTATION]: 'nope' } }));
+    await eventFor('nowhere', /unknown pool "nope"/);
+    await c.client.create(resources.services, 'default', lbService('plain'));
+    await c.eventually('never from the manual pool', async () => ingress(await get('plain'))[0]?.startsWith('10.10.10.'));
   });
 });

@@ -29,13 +29,17 @@ import { resources, type Client, type Obj } from '../../client/types.ts';
 import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqueue.ts';
 import { logger } from '../../util/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { firstFree, inPool, parsePool, type PoolRange } from './pool.ts';
+import { METALLB_CONFIGMAP, METALLB_NAMESPACE, MetalLBConfigError, parseMetalLBConfig } from './metallb-config.ts';
+import { firstFree, parsePool, poolOf, type NamedPool } from './pool.ts';
 
 const log = logger('servicelb-controller');
 
 export const ENABLELB_LABEL = 'svccontroller.bramble.io/enablelb';
 export const ANNOUNCE_ANNOTATION = 'svccontroller.bramble.io/announce-node';
 export const MODE_ANNOTATION = 'svccontroller.bramble.io/mode';
+/** MetalLB's annotations, so Services written for MetalLB keep working. */
+export const POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
+export const IPS_ANNOTATION = 'metallb.universe.tf/loadBalancerIPs';
 const resyncMs = 60_000;
 
 const internalIP = (n: Obj): string | undefined => (n['status']?.addresses as Obj[] | undefined)?.find((a) => a['type'] === 'InternalIP')?.['address'];
@@ -67,18 +71,25 @@ export class ServiceLBController implements Controller {
   private readonly nodes: Informer;
   private readonly slices: Informer;
   private readonly recorder: EventRecorder;
-  private readonly pool: PoolRange[];
+  /** `--lb-pool` ranges, as the pool named "default". */
+  private readonly flagPools: NamedPool[];
+  /** Pools from MetalLB's ConfigMap: the last configuration that could be read. */
+  private configPools: NamedPool[] = [];
+  private readonly configMaps: Informer;
   /** Pool addresses this process has given out, by Service key (the cache may lag our own writes). */
   private readonly assigned = new Map<string, string>();
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
     this.queue = new WorkQueue({ clock: ctx.clock });
-    this.pool = parsePool(ctx.config.lbPools ?? []);
+    const flagRanges = parsePool(ctx.config.lbPools ?? []);
+    this.flagPools = flagRanges.length ? [{ name: 'default', ranges: flagRanges, autoAssign: true }] : [];
     this.recorder = ctx.recorder('service-lb-controller');
     this.services = ctx.informers.informer(resources.services);
     this.nodes = ctx.informers.informer(resources.nodes);
     this.slices = ctx.informers.informer(resources.endpointslices);
+    // Only the one ConfigMap MetalLB reads, not every ConfigMap of the cluster.
+    this.configMaps = ctx.informers.informer(resources.configmaps, { namespace: METALLB_NAMESPACE, fieldSelector: `metadata.name=${METALLB_CONFIGMAP}` });
     const key = (o: Obj) => `${o['metadata'].namespace}/${o['metadata'].name}`;
     this.services.addHandler({
       add: (o) => this.queue.add(key(o)),
@@ -102,12 +113,49 @@ export class ServiceLBController implements Controller {
       if (svc && isLB(svc) && svc['spec']?.externalTrafficPolicy === 'Local') this.queue.add(key(svc));
     };
     this.slices.addHandler({ add: svcOfSlice, update: (_, s) => svcOfSlice(s), delete: svcOfSlice });
+    const configChanged = (cm: Obj | undefined) => {
+      this.readConfig(cm);
+      for (const s of this.services.list()) if (isLB(s) || ingressIPs(s).length) this.queue.add(key(s));
+    };
+    this.configMaps.addHandler({
+      add: (cm) => configChanged(cm),
+      update: (old, cm) => !isDeepStrictEqual(old['data'], cm['data']) && configChanged(cm),
+      delete: () => configChanged(undefined),
+    });
+  }
+
+  private pools(): NamedPool[] {
+    return [...this.flagPools, ...this.configPools];
+  }
+
+  /** Takes MetalLB's ConfigMap (undefined: deleted); a document that cannot be read leaves the last good pools in place. */
+  private readConfig(cm: Obj | undefined): void {
+    if (!cm) {
+      if (this.configPools.length) log.info('MetalLB ConfigMap deleted: its address pools are gone');
+      this.configPools = [];
+      return;
+    }
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', ...cm };
+    try {
+      const { pools, skipped } = parseMetalLBConfig(cm['data']);
+      for (const why of skipped) {
+        log.warn('MetalLB address pool ignored', { reason: why });
+        this.recorder.event(ref, 'Warning', 'InvalidConfiguration', `address pool ignored: ${why}`);
+      }
+      this.configPools = pools;
+      log.info('MetalLB address pools', { pools: pools.map((p) => p.name).join(',') || '(none)' });
+      this.recorder.event(ref, 'Normal', 'ConfigLoaded', `${pools.length} address pool(s): ${pools.map((p) => p.name).join(', ') || 'none'}`);
+    } catch (e) {
+      if (!(e instanceof MetalLBConfigError)) throw e;
+      log.warn('MetalLB configuration rejected; the previous pools stay', { error: e.message });
+      this.recorder.event(ref, 'Warning', 'InvalidConfiguration', `configuration rejected, the previous one stays in force: ${e.message}`);
+    }
   }
 
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     if (signal.aborted) return;
-    if (this.pool.length) log.info('load-balancer address pool', { ranges: this.pool.length });
+    if (this.flagPools.length) log.info('load-balancer address pool', { ranges: this.flagPools[0]!.ranges.length });
     await runWorkers(this.queue, 1, (key) => this.reconcile(key), (key, err, retry) =>
       log.warn('sync failed', { service: key, err: err instanceof Error ? err.message : String(err), retry }),
     );
@@ -124,7 +172,7 @@ export class ServiceLBController implements Controller {
       return {};
     }
     const eligible = eligibleNodes(this.nodes.list());
-    if (!this.pool.length || svc['metadata']?.annotations?.[MODE_ANNOTATION] === 'nodes') {
+    if (!this.pools().length || svc['metadata']?.annotations?.[MODE_ANNOTATION] === 'nodes') {
       this.assigned.delete(key);
       const ips = eligible.map((n) => internalIP(n)!);
       await this.writeStatus(svc, ips);
@@ -156,32 +204,41 @@ export class ServiceLBController implements Controller {
     return { requeueAfterMs: resyncMs };
   }
 
-  /** The Service's pool address: kept, requested (`spec.loadBalancerIP`) or the lowest free; undefined with an event when none. */
+  /**
+   * The Service's pool address: kept, requested (`spec.loadBalancerIP`, or
+   * MetalLB's loadBalancerIPs annotation) or the lowest free of the
+   * auto-assign pools (of the one pool named by MetalLB's address-pool
+   * annotation, if any); undefined with an event when there is none.
+   */
   private allocate(key: string, svc: Obj): string | undefined {
+    const pools = this.pools();
+    const fail = (why: string) => void this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": ${why}`);
+    const poolName = svc['metadata']?.annotations?.[POOL_ANNOTATION] as string | undefined;
+    const named = poolName === undefined ? undefined : pools.find((p) => p.name === poolName);
+    if (poolName !== undefined && !named) return fail(`unknown pool "${poolName}"`);
+    const allowed = (ip: string) => {
+      const p = poolOf(pools, ip);
+      return p !== undefined && (!named || p === named);
+    };
     const used = new Set<string>();
     for (const s of this.services.list()) {
       const k = `${s['metadata'].namespace}/${s['metadata'].name}`;
-      if (k !== key && isLB(s)) for (const ip of ingressIPs(s)) if (inPool(this.pool, ip)) used.add(ip);
+      if (k !== key && isLB(s)) for (const ip of ingressIPs(s)) if (poolOf(pools, ip)) used.add(ip);
     }
     for (const [k, ip] of this.assigned) if (k !== key) used.add(ip);
-    const wanted = svc['spec']?.loadBalancerIP as string | undefined;
+    const wanted = (svc['spec']?.loadBalancerIP as string | undefined) || String(svc['metadata']?.annotations?.[IPS_ANNOTATION] ?? '').split(',')[0]!.trim() || undefined;
     if (wanted) {
-      if (!inPool(this.pool, wanted)) {
-        this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": loadBalancerIP ${wanted} is not in the address pool`);
-        return undefined;
-      }
-      if (used.has(wanted)) {
-        this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": loadBalancerIP ${wanted} is already in use by another Service`);
-        return undefined;
-      }
+      if (!allowed(wanted)) return fail(`loadBalancerIP ${wanted} is not in the address pool${named ? ` "${named.name}"` : ''}`);
+      if (used.has(wanted)) return fail(`loadBalancerIP ${wanted} is already in use by another Service`);
       if (this.assigned.get(key) !== wanted) this.event(svc, 'Normal', 'IPAllocated', `Assigned IP ["${wanted}"]`);
       return wanted;
     }
-    const kept = this.assigned.get(key) ?? ingressIPs(svc).find((ip) => inPool(this.pool, ip));
-    if (kept && inPool(this.pool, kept) && !used.has(kept)) return kept;
-    const ip = firstFree(this.pool, used);
-    if (!ip) this.event(svc, 'Warning', 'AllocationFailed', `Failed to allocate IP for "${key}": no available IPs in the address pool`);
-    else this.event(svc, 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`);
+    const kept = this.assigned.get(key) ?? ingressIPs(svc).find((ip) => poolOf(pools, ip));
+    if (kept && allowed(kept) && !used.has(kept)) return kept;
+    let ip: string | undefined;
+    for (const p of named ? [named] : pools.filter((p) => p.autoAssign)) if ((ip = firstFree(p.ranges, used))) break;
+    if (!ip) return fail(named ? `no available IPs in pool "${named.name}"` : 'no available IPs in the address pool');
+    this.event(svc, 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`);
     return ip;
   }
 
