@@ -7,11 +7,12 @@
 #   busybox-static                   offline test images (scripts/build-test-images.ts)
 #   iptables, iproute2               pod networking and service proxy
 #   nftables                         the Service proxy's rules (nft -f)
+#   conntrack                        deleting stale UDP flows when a Service's endpoints change
 #   iputils-arping                   gratuitous ARP when a node takes over a LoadBalancer pool address
 #   util-linux (nsenter), tmux       end-to-end tests: boards in network namespaces, kubectl exec -it in a terminal
 #   nginx                            bench/ingress.ts: nginx as a reverse proxy, to compare the built-in ingress with
 set -euo pipefail
-pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables iputils-arping nginx wrk)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables conntrack iputils-arping nginx wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -7,14 +7,19 @@
  * replaces the table whole.
  *
  * The table outlives the process: an agent restart leaves Services working
- * until the new process re-syncs; `cleanupServiceProxy()` removes it.
+ * until the new process re-syncs; `cleanupServiceProxy()` removes it. Every
+ * `checkIntervalMs` the proxy checks its table is still there and rebuilds
+ * it when something removed it behind its back (`nft flush ruleset`). After
+ * each sync, conntrack entries of UDP flows to endpoints no longer used are
+ * deleted (conntrack.ts).
  */
 import { Informer } from '../../client/informer.ts';
 import { resources, type Client } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
-import { buildServicePorts } from './model.ts';
+import { conntrackArgs, defaultConntrack, staleUdpFlows, type ConntrackRunner } from './conntrack.ts';
+import { buildServicePorts, type ServicePort } from './model.ts';
 import { defaultNft, type NftRunner } from './nft.ts';
-import { cleanupScript, renderRuleset, transaction, type Ruleset } from './ruleset.ts';
+import { cleanupScript, presenceScript, renderRuleset, transaction, type Ruleset } from './ruleset.ts';
 
 const log = logger('proxy');
 
@@ -42,6 +47,10 @@ export interface ServiceProxyOptions {
   signal: AbortSignal;
   /** How to apply nft scripts; default `nft -f -` in this namespace. */
   nft?: NftRunner;
+  /** How to delete conntrack entries; default `conntrack` in this namespace. */
+  conntrack?: ConntrackRunner;
+  /** How often the table's presence is checked; default 15 s. */
+  checkIntervalMs?: number;
   /** Quiet time after a change before syncing; default 100 ms. */
   minSyncMs?: number;
   /** Called after each applied sync (tests, metrics). */
@@ -61,7 +70,10 @@ export function startServiceProxy(opts: ServiceProxyOptions): ServiceProxy {
   const services = new Informer(opts.client, resources.services);
   const slices = new Informer(opts.client, resources.endpointslices);
 
+  const conntrack = opts.conntrack ?? defaultConntrack;
   let applied: Ruleset | undefined; // what the kernel has, as far as this process knows
+  let appliedPorts: ServicePort[] | undefined; // undefined until this process's first sync
+  let conntrackMissing = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let dirty = false;
@@ -94,6 +106,9 @@ export function startServiceProxy(opts: ServiceProxyOptions): ServiceProxy {
         await nft(transaction(applied, next));
         applied = next;
         failures = 0;
+        // The first sync cannot know which flows earlier runs left: it leaves them.
+        if (appliedPorts) await flushStaleFlows(appliedPorts, ports);
+        appliedPorts = ports;
         const stats = { at, ms: Date.now() - at, servicePorts: ports.length };
         log.debug('synced', { servicePorts: stats.servicePorts, ms: stats.ms });
         opts.onSync?.(stats);
@@ -112,6 +127,34 @@ export function startServiceProxy(opts: ServiceProxyOptions): ServiceProxy {
     }
   };
 
+  const flushStaleFlows = async (prev: ServicePort[], next: ServicePort[]) => {
+    if (conntrackMissing) return;
+    for (const f of staleUdpFlows(prev, next)) {
+      try {
+        await conntrack(conntrackArgs(f));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          conntrackMissing = true;
+          log.warn('conntrack not installed: UDP clients may keep sending to removed endpoints until their flows expire');
+          return;
+        }
+        log.warn('conntrack delete failed', { err: (e as Error).message });
+      }
+    }
+  };
+
+  // The table can vanish behind our back; then the next sync must rebuild it whole.
+  const check = setInterval(() => {
+    if (!applied || running || opts.signal.aborted) return;
+    nft(presenceScript()).catch(() => {
+      if (!applied || opts.signal.aborted) return;
+      log.warn('the service proxy table is gone (flushed by someone else?): rebuilding it');
+      applied = undefined;
+      schedule(0);
+    });
+  }, opts.checkIntervalMs ?? 15_000);
+  check.unref();
+
   const handler = { add: () => schedule(), update: () => schedule(), delete: () => schedule() };
   services.addHandler(handler);
   slices.addHandler(handler);
@@ -124,6 +167,7 @@ export function startServiceProxy(opts: ServiceProxyOptions): ServiceProxy {
 
   const stopped = (async () => {
     await Promise.all(runs);
+    clearInterval(check);
     if (timer) clearTimeout(timer);
     await running;
   })();

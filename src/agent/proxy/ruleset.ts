@@ -201,6 +201,16 @@ export function transaction(prev: Ruleset | undefined, next: Ruleset): string {
 }
 
 /** Removes the table (and so every rule the proxy made). */
+/**
+ * A script that fails when the table (or its entry chain) is missing — after
+ * `nft flush ruleset` (e.g. a restart of Debian's nftables service) or a
+ * deleted table — and changes nothing otherwise. Listing one small chain is
+ * cheap at any number of Services.
+ */
+export function presenceScript(): string {
+  return `list chain ip ${TABLE} nat-prerouting\n`;
+}
+
 export function cleanupScript(): string {
   return `add table ip ${TABLE}\ndelete table ip ${TABLE}\n`;
 }
