@@ -102,6 +102,21 @@ describe('ingress across boards', () => {
     assert.equal(miss.status, 404);
   });
 
+  it('seed 002: a second pod, on the other board, gets the page with `wget -qO- my-server`', async () => {
+    const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=my-server', '-o', 'json'])) as { items: any[] };
+    const other = ips.find((i) => i.name !== pods.items[0].spec.nodeName)!.name;
+    await k(['run', 'second', '--image=bramble.local/busybox:latest', '--restart=Never', `--overrides=${JSON.stringify({ spec: { nodeName: other } })}`, '--', 'wget', '-qO-', 'my-server']);
+    const phase = await until('the second pod finished', 120_000, async () => {
+      const p = JSON.parse(await k(['get', 'pod', 'second', '-o', 'json']));
+      return ['Succeeded', 'Failed'].includes(p.status?.phase) ? (p.status.phase as string) : undefined;
+    });
+    const out = await k(['logs', 'second']);
+    process.stdout.write(`# pod "second" on ${other}: ${phase}, wget -qO- my-server printed ${JSON.stringify(out.slice(0, 60))}\n`);
+    assert.equal(phase, 'Succeeded', out);
+    assert.equal(out, (await get(ips[0]!.ip, host)).body);
+    await k(['delete', 'pod', 'second', '--wait=false']);
+  });
+
   it('board-2 serves the same Ingress (pod on whichever board)', async () => {
     const board2 = ips[1]!.ip;
     const r = await until('the page through board-2', 30_000, async () => {
