@@ -178,6 +178,8 @@ describe('TCP routes across boards', () => {
               {
                 name: 'gw',
                 image: 'bramble.local/busybox:latest',
+                // :latest defaults to Always; the image is side-loaded, there is no registry to pull from.
+                imagePullPolicy: 'IfNotPresent',
                 command: ['sh', '-c', SERVER],
                 ports: [{ containerPort: 9000, name: 'devices' }],
                 readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
@@ -195,6 +197,11 @@ describe('TCP routes across boards', () => {
       const l = JSON.parse(await k(['get', 'pods', '-l', 'app=gw', '-o', 'json'])) as { items: any[] };
       const r = l.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
       return r.length === 2 ? r : undefined;
+    }).catch(async (e: Error) => {
+      // What the pods were doing, for whoever reads the failure.
+      const out = await k(['describe', 'pods', '-l', 'app=gw']).catch((x: Error) => x.message);
+      const nodes = await k(['get', 'nodes', '-o', 'wide']).catch((x: Error) => x.message);
+      throw new Error(`${e.message}\n${nodes}\n${out}`);
     });
     assert.notEqual(pods[0].spec.nodeName, pods[1].spec.nodeName, 'one pod per board');
     eps = await until('both pods in the EndpointSlice', 30_000, async () => {
