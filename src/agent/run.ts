@@ -173,6 +173,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     void startDns(o, http, internalIP, proxyStop.signal);
     // The built-in ingress controller: Ingresses of class bramble on this node's ports 80 and 443 (src/agent/ingress).
     void startIngress(http, internalIP, proxyStop.signal);
+    // TCP routes of the ingress: ConfigMap kube-system/bramble-tcp-services and Service annotations → node ports (src/agent/tcp-routes).
+    void startTcpRoutes(o, http, internalIP, proxyStop.signal);
     // Pods on other nodes: one route per node's podCIDR via its address (flannel host-gw; src/agent/network/routes.ts).
     void startRoutes(o, http, proxyStop.signal);
     // Load-balancer pool addresses this node announces (ARP), as MetalLB layer 2 (src/agent/network/lb-announce.ts).
@@ -306,6 +308,23 @@ async function startIngress(client: HttpClient, nodeIP: string, signal: AbortSig
   signal.addEventListener('abort', follow, { once: true });
   classes.addHandler({ add: follow, update: follow, delete: follow });
   await classes.run(signal);
+}
+
+async function startTcpRoutes(o: AgentOptions, client: HttpClient, nodeIP: string, signal: AbortSignal): Promise<void> {
+  try {
+    const { startTcpRoutes: start } = await import('./tcp-routes/controller.ts');
+    const { DEFAULT_RESERVED } = await import('./tcp-routes/routes.ts');
+    // Ports this node's own listeners hold: the defaults plus the agent and API ports actually in use.
+    const reserved = new Map(DEFAULT_RESERVED);
+    if (o.agentPort) reserved.set(o.agentPort, 'the agent API');
+    const apiPort = Number(new URL(client.server).port || 443);
+    if (apiPort) reserved.set(apiPort, 'the API server');
+    const r = start({ client, host: nodeIP, nodeName: o.nodeName, build: { reserved }, signal });
+    await r.synced;
+    log.info('TCP routes running', { address: nodeIP, ports: [...r.table().routes.keys()] });
+  } catch (e) {
+    log.error('TCP routes did not start; TCP ports of the ingress will not be served on this node', { address: nodeIP, error: (e as Error).message });
+  }
 }
 
 /**

@@ -50,3 +50,20 @@ test('a node may read Ingresses and IngressClasses but not write them', async ()
   assert.equal(await can({ group: 'networking.k8s.io', resource: 'ingresses', verb: 'update', name: 'web' }), false);
   assert.equal(await can({ group: 'networking.k8s.io', resource: 'ingresses', verb: 'patch', subresource: 'status', name: 'web' }), false);
 });
+
+test('a node may read exactly the TCP routes ConfigMap kube-system/bramble-tcp-services, by name', async () => {
+  const auth = nodeAuthorizer(registry({}));
+  const cm = (a: Partial<Attributes>) => attrs({ resource: 'configmaps', namespace: 'kube-system', ...a });
+  const can = async (a: Partial<Attributes>) => (await auth.authorize(node, cm(a))).allowed;
+  assert.equal(await can({ verb: 'get', name: 'bramble-tcp-services' }), true);
+  assert.equal(await can({ verb: 'list', fieldSelector: 'metadata.name=bramble-tcp-services' }), true);
+  assert.equal(await can({ verb: 'watch', fieldSelector: 'metadata.name=bramble-tcp-services' }), true);
+  assert.equal(await can({ verb: 'list' }), false, 'not every ConfigMap in kube-system');
+  assert.equal(await can({ verb: 'watch', fieldSelector: 'metadata.name=coredns' }), false);
+  assert.equal(await can({ verb: 'get', name: 'kube-root-ca.crt' }), false, 'no other ConfigMap in kube-system');
+  assert.equal(await can({ verb: 'get', name: 'bramble-tcp-services', namespace: 'default' }), false, 'only in kube-system');
+  assert.equal(await can({ verb: 'update', name: 'bramble-tcp-services' }), false);
+  assert.equal(await can({ verb: 'patch', name: 'bramble-tcp-services' }), false);
+  assert.equal(await can({ verb: 'delete', name: 'bramble-tcp-services' }), false);
+  assert.equal(await can({ resource: 'secrets', verb: 'get', name: 'bramble-tcp-services' }), false, 'a Secret of that name is not covered');
+});

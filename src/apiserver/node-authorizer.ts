@@ -11,7 +11,10 @@
  *   Ingress of the `bramble` class (or of no class: bramble is the default)
  *   in its namespace names it under `spec.tls` (the built-in ingress
  *   controller on every node serves those certificates; as Traefik's or
- *   ingress-nginx's service account may read them).
+ *   ingress-nginx's service account may read them);
+ * - read the ConfigMap `kube-system/bramble-tcp-services` (the TCP routes
+ *   every node's ingress serves, src/agent/tcp-routes), by name only: get,
+ *   or list/watch with `metadata.name=` — no other ConfigMap.
  * Which objects a write may touch (its own Node and Lease, pods bound to it)
  * is checked by the NodeRestriction admission plugin, which sees bodies.
  */
@@ -29,6 +32,8 @@ export function nodeNameOf(user: UserInfo): string | undefined {
 
 const reads = new Set(['get', 'list', 'watch']);
 const readable = new Set(['/nodes', '/pods', '/services', '/endpoints', '/namespaces', 'discovery.k8s.io/endpointslices', 'storage.k8s.io/storageclasses', 'node.k8s.io/runtimeclasses', 'networking.k8s.io/ingresses', 'networking.k8s.io/ingressclasses']);
+/** namespace/name of the one ConfigMap every node may read: the TCP routes of the built-in ingress. */
+export const TCP_ROUTES_CONFIGMAP = 'kube-system/bramble-tcp-services';
 const referenced = new Set(['/secrets', '/configmaps', '/persistentvolumeclaims', '/serviceaccounts']);
 
 /** Names of the objects a pod uses, by resource. */
@@ -92,6 +97,7 @@ export function nodeAuthorizer(registry: Registry): Authorizer {
         if (!reads.has(a.verb) || !a.namespace) return { allowed: false };
         const name = a.verb === 'get' ? a.name : nameFromSelector(a.fieldSelector);
         if (!name) return { allowed: false, reason: 'a node may only read objects its pods use, by name' };
+        if (a.resource === 'configmaps' && `${a.namespace}/${name}` === TCP_ROUTES_CONFIGMAP) return { allowed: true };
         if (await usedByNode(node, a.resource, a.namespace, name)) return { allowed: true };
         return { allowed: a.resource === 'secrets' && a.verb === 'get' && (await ingressTls(a.namespace, name)) };
       }
