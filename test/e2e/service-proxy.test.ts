@@ -9,7 +9,8 @@
  *
  * The proxy runs in this process on an in-process registry (Services and
  * EndpointSlices written by hand, as the EndpointSlice controller would) and
- * programs nft inside the node namespace. Needs root and nft.
+ * programs nft inside the node namespace. Needs root, nft and conntrack.
+ * Each pod also answers UDP 5353 with its name (a Node.js dgram server).
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { InProcessClient } from '../../src/client/in-process.ts';
 import { resources, type Obj } from '../../src/client/types.ts';
+import { conntrackCommand } from '../../src/agent/proxy/conntrack.ts';
 import { nftCommand } from '../../src/agent/proxy/nft.ts';
 import { cleanupServiceProxy, startServiceProxy, type SyncStats } from '../../src/agent/proxy/proxy.ts';
 import { openTestRegistry, systemUser } from '../harness/registry.ts';
@@ -100,6 +102,8 @@ async function buildNetwork() {
     fs.mkdirSync(path.join(dir, 'cgi-bin'));
     fs.writeFileSync(path.join(dir, 'cgi-bin', 'peer'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n', { mode: 0o755 });
     servers.push(spawn('nsenter', [...enter(p.ns), 'busybox', 'httpd', '-f', '-p', '8080', '-h', dir], { stdio: 'ignore' }));
+    // A UDP server answering its name on 5353.
+    servers.push(spawn('nsenter', [...enter(p.ns), process.execPath, '-e', `const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send('${p.name}',r.port,r.address));d.bind(5353)`], { stdio: 'ignore' }));
   }
   // Wait until each server answers on its pod IP (from the node).
   for (const p of PODS) {
@@ -131,6 +135,24 @@ function slice(svc: string, eps: Ep[]): Obj {
       nodeName: e.node ?? 'node-a',
     })),
   };
+}
+
+/** An EndpointSlice for the `udp` Service: port "dns" 5353/UDP on the given pods. */
+function udpSlice(pods: Ep['pod'][]): Obj {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'default', name: 'udp-abc', labels: { 'kubernetes.io/service-name': 'udp' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+    endpoints: pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' })),
+  };
+}
+
+/** One datagram from `ns`, from source port `sport`, to ip:port: the answer, or "timeout". */
+async function udpAsk(ns: string, ip: string, port: number, sport: number): Promise<string> {
+  const js = `const d=require('dgram').createSocket('udp4');d.on('message',m=>{console.log(m.toString());process.exit(0)});d.bind(${sport},()=>d.send('q',${port},'${ip}'));setTimeout(()=>{console.log('timeout');process.exit(0)},2000)`;
+  return (await sh(ns, [process.execPath, '-e', js])).trim();
 }
 
 async function createService(name: string, clusterIP: string, spec: Obj, eps: Ep[] | null): Promise<Obj> {
@@ -178,7 +200,9 @@ describe('service proxy (nftables, real kernel)', { concurrency: false }, () => 
     const local = await createService('local', '10.43.0.24', { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30081 }] }, [{ pod: p2 }, { pod: p3, node: 'node-b' }]);
     localNodePort = local['spec'].ports[0].nodePort;
     await createService('internal', '10.43.0.25', { internalTrafficPolicy: 'Local' }, [{ pod: p1 }, { pod: p3, node: 'node-b' }]);
-    proxy = startServiceProxy({ client, nodeName: 'node-a', nodeIPs: [NODE_IP], clusterCIDR: '10.42.0.0/16', signal: abort.signal, nft, onSync: (s) => syncs.push(s) });
+    await createService('udp', '10.43.0.26', { ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] }, null);
+    await client.create(resources.endpointslices, 'default', udpSlice([p1]));
+    proxy = startServiceProxy({ client, nodeName: 'node-a', nodeIPs: [NODE_IP], clusterCIDR: '10.42.0.0/16', signal: abort.signal, nft, conntrack: conntrackCommand([...enter(NODE), 'conntrack']), checkIntervalMs: 500, onSync: (s) => syncs.push(s) });
     await proxy.ready;
   });
 
@@ -268,6 +292,31 @@ describe('service proxy (nftables, real kernel)', { concurrency: false }, () => 
     assert.match((await get(NODE, 'http://10.43.0.23/')).err, /refused/i);
     await setEndpoints('self', [{ pod: p1 }]);
     assert.equal((await get(NODE, 'http://10.43.0.23/')).body, 'pod-1');
+  });
+
+  it('moves a UDP client to the new endpoint when its endpoint goes (its conntrack flow is deleted)', async () => {
+    // The same source port each time: one conntrack flow, as a DNS client or a sensor sending datagrams.
+    assert.equal(await udpAsk(NODE, '10.43.0.26', 53, 40053), 'pod-1');
+    assert.equal(await udpAsk(NODE, '10.43.0.26', 53, 40053), 'pod-1');
+    const cur = await client.get(resources.endpointslices, 'default', 'udp-abc');
+    const n = syncs.length;
+    await client.update(resources.endpointslices, 'default', { ...udpSlice([p2]), metadata: { ...cur['metadata'] } });
+    for (let i = 0; syncs.length === n && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    // pod-1's server still runs: without the flow deleted, the datagram would still go there.
+    assert.equal(await udpAsk(NODE, '10.43.0.26', 53, 40053), 'pod-2');
+  });
+
+  it('rebuilds its table when something removes it (nft flush ruleset)', async () => {
+    const t0 = Date.now();
+    await sh(NODE, ['nft', 'flush', 'ruleset']);
+    assert.doesNotMatch(await sh(NODE, ['nft', 'list', 'tables']), /bramble-proxy/, 'the table should be gone');
+    let body = '';
+    for (let i = 0; i < 50 && body !== 'pod-1'; i++) {
+      body = (await get(NODE, 'http://10.43.0.23/')).body;
+      if (body !== 'pod-1') await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`# table rebuilt after a flush in ${Date.now() - t0} ms (check interval 500 ms)`);
+    assert.equal(body, 'pod-1');
   });
 
   it('skips syncs that would change nothing', async () => {
