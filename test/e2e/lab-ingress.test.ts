@@ -105,7 +105,7 @@ describe('ingress across boards', () => {
   it('seed 002: a second pod, on the other board, gets the page with `wget -qO- my-server`', async () => {
     const pods = JSON.parse(await k(['get', 'pods', '-l', 'app=my-server', '-o', 'json'])) as { items: any[] };
     const other = ips.find((i) => i.name !== pods.items[0].spec.nodeName)!.name;
-    await k(['run', 'second', '--image=bramble.local/busybox:latest', '--restart=Never', `--overrides=${JSON.stringify({ spec: { nodeName: other } })}`, '--', 'wget', '-qO-', 'my-server']);
+    await k(['run', 'second', '--image=bramble.local/busybox:latest', '--image-pull-policy=IfNotPresent', '--restart=Never', `--overrides=${JSON.stringify({ spec: { nodeName: other } })}`, '--', 'wget', '-qO-', 'my-server']);
     const phase = await until('the second pod finished', 120_000, async () => {
       const p = JSON.parse(await k(['get', 'pod', 'second', '-o', 'json']));
       return ['Succeeded', 'Failed'].includes(p.status?.phase) ? (p.status.phase as string) : undefined;

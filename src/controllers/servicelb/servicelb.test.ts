@@ -211,3 +211,42 @@ describe('servicelb controller, pools from MetalLB\'s ConfigMap (seed 004)', () 
     await c.eventually('never from the manual pool', async () => ingress(await get('plain'))[0]?.startsWith('10.10.10.'));
   });
 });
+
+describe('servicelb controller, node mode: ports taken on the nodes (as k3s svclb pods that cannot bind)', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await openTestCluster({ controllers: { servicelb: serviceLBControllerFactory } });
+    await c.addNode('board-a');
+  });
+  after(async () => c?.close());
+  const get = (name: string) => c.client.get(resources.services, 'default', name);
+  const withPort = (name: string, port: number): Obj => {
+    const s = lbService(name);
+    s['spec'].ports = [{ port, targetPort: 8080 }];
+    return s;
+  };
+  const warned = (name: string, re: RegExp) => c.eventually(`PortInUse on ${name}`, async () => (await c.client.list(resources.events, 'default')).items.find((e: Obj) => e['involvedObject']?.name === name && e['reason'] === 'PortInUse' && re.test(e['message'])));
+
+  it('leaves port 80/443 to the built-in ingress while its IngressClass exists', async () => {
+    const cls = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses' };
+    await c.client.create(cls, '', { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'bramble' }, spec: { controller: 'bramble.io/ingress' } });
+    await c.client.create(resources.services, 'default', withPort('web80', 80));
+    await c.client.create(resources.services, 'default', withPort('web8080', 8080));
+    await c.eventually('8080 gets the node', async () => ingress(await get('web8080')).length === 1);
+    await warned('web80', /80\/TCP is used on the nodes by the built-in ingress/);
+    assert.deepEqual(ingress(await get('web80')), []);
+    await c.client.delete(cls, '', 'bramble');
+    await c.eventually('80 gets the node once the ingress is gone', async () => ingress(await get('web80')).length === 1);
+  });
+
+  it('gives a port to the older Service; the newer one waits and gets it when freed', async () => {
+    await c.client.create(resources.services, 'default', withPort('first', 9000));
+    await c.eventually('first', async () => ingress(await get('first')).length === 1);
+    await c.client.create(resources.services, 'default', withPort('second', 9000));
+    await warned('second', /9000\/TCP is used on the nodes by Service default\/first/);
+    assert.deepEqual(ingress(await get('second')), []);
+    assert.equal(ingress(await get('first')).length, 1, 'the older one keeps it');
+    await c.client.patch(resources.services, 'default', 'first', 'merge', { spec: { ports: [{ port: 9001, targetPort: 8080 }] } });
+    await c.eventually('second gets the node when first moves off the port', async () => ingress(await get('second')).length === 1);
+  });
+});

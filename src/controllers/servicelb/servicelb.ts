@@ -29,6 +29,7 @@ import { resources, type Client, type Obj } from '../../client/types.ts';
 import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqueue.ts';
 import { logger } from '../../util/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
+import { INGRESS_CONTROLLER, ingressClasses } from '../ingress/ingress.ts';
 import { METALLB_CONFIGMAP, METALLB_NAMESPACE, MetalLBConfigError, parseMetalLBConfig } from './metallb-config.ts';
 import { firstFree, parsePool, poolOf, type NamedPool } from './pool.ts';
 
@@ -76,6 +77,9 @@ export class ServiceLBController implements Controller {
   /** Pools from MetalLB's ConfigMap: the last configuration that could be read. */
   private configPools: NamedPool[] = [];
   private readonly configMaps: Informer;
+  private readonly ingressClasses: Informer;
+  /** Port clashes already reported, so a resync does not repeat the event. */
+  private readonly warnedClash = new Set<string>();
   /** Pool addresses this process has given out, by Service key (the cache may lag our own writes). */
   private readonly assigned = new Map<string, string>();
 
@@ -89,11 +93,18 @@ export class ServiceLBController implements Controller {
     this.nodes = ctx.informers.informer(resources.nodes);
     this.slices = ctx.informers.informer(resources.endpointslices);
     // Only the one ConfigMap MetalLB reads, not every ConfigMap of the cluster.
+    this.ingressClasses = ctx.informers.informer(ingressClasses);
     this.configMaps = ctx.informers.informer(resources.configmaps, { namespace: METALLB_NAMESPACE, fieldSelector: `metadata.name=${METALLB_CONFIGMAP}` });
     const key = (o: Obj) => `${o['metadata'].namespace}/${o['metadata'].name}`;
     this.services.addHandler({
       add: (o) => this.queue.add(key(o)),
-      update: (_, o) => this.queue.add(key(o)),
+      update: (old, o) => {
+        this.queue.add(key(o));
+        // Ports it held on the nodes may be free now: Services waiting for them try again.
+        if (isLB(old) && (!isLB(o) || !isDeepStrictEqual(old['spec']?.ports, o['spec']?.ports))) {
+          for (const s of this.services.list()) if (isLB(s) && !ingressIPs(s).length) this.queue.add(key(s));
+        }
+      },
       delete: (o) => {
         this.assigned.delete(key(o));
         this.queue.add(key(o));
@@ -107,6 +118,7 @@ export class ServiceLBController implements Controller {
       for (const s of this.services.list()) if (isLB(s) || ingressIPs(s).length) this.queue.add(key(s));
     };
     this.nodes.addHandler({ add: all, update: (o, n) => nodeKey(o) !== nodeKey(n) && all(), delete: all });
+    this.ingressClasses.addHandler({ add: all, update: all, delete: all });
     const svcOfSlice = (s: Obj) => {
       const name = s['metadata']?.labels?.['kubernetes.io/service-name'];
       const svc = name && this.services.getByName(s['metadata'].namespace, name);
@@ -172,8 +184,16 @@ export class ServiceLBController implements Controller {
       return {};
     }
     const eligible = eligibleNodes(this.nodes.list());
-    if (!this.pools().length || svc['metadata']?.annotations?.[MODE_ANNOTATION] === 'nodes') {
+    if (this.nodeMode(svc)) {
       this.assigned.delete(key);
+      const clash = this.portInUse(svc);
+      if (clash) {
+        // As k3s, whose svclb pods cannot bind a taken host port: no address, and why.
+        if (ingressIPs(svc).length || !this.warnedClash.has(`${key}#${clash}`)) this.event(svc, 'Warning', 'PortInUse', `port ${clash}; the Service gets no node address until it is free`);
+        this.warnedClash.add(`${key}#${clash}`);
+        await this.writeStatus(svc, []);
+        return { requeueAfterMs: resyncMs };
+      }
       const ips = eligible.map((n) => internalIP(n)!);
       await this.writeStatus(svc, ips);
       if (svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] !== undefined) await this.writeAnnouncer(svc, undefined);
@@ -202,6 +222,38 @@ export class ServiceLBController implements Controller {
     }
     await this.writeStatus(svc, [ip]);
     return { requeueAfterMs: resyncMs };
+  }
+
+  private nodeMode(svc: Obj): boolean {
+    return !this.pools().length || svc['metadata']?.annotations?.[MODE_ANNOTATION] === 'nodes';
+  }
+
+  /**
+   * In node mode a LoadBalancer port is taken on every node: by the built-in
+   * ingress (TCP 80 and 443, while an IngressClass of its controller
+   * exists), or by an older node-mode LoadBalancer Service. What holds the
+   * first clashing port, or undefined.
+   */
+  private portInUse(svc: Obj): string | undefined {
+    const ports = (s: Obj) => ((s['spec']?.ports as Obj[] | undefined) ?? []).map((p) => `${p['port']}/${p['protocol'] ?? 'TCP'}`);
+    const mine = ports(svc);
+    if (this.ingressClasses.list().some((c) => c['spec']?.controller === INGRESS_CONTROLLER)) {
+      const taken = mine.find((p) => p === '80/TCP' || p === '443/TCP');
+      if (taken) return `${taken} is used on the nodes by the built-in ingress (start the server with --disable ingress to free it)`;
+    }
+    const older = (a: Obj, b: Obj) => {
+      const ta = String(a['metadata']?.creationTimestamp ?? '');
+      const tb = String(b['metadata']?.creationTimestamp ?? '');
+      return ta !== tb ? ta < tb : `${a['metadata'].namespace}/${a['metadata'].name}` < `${b['metadata'].namespace}/${b['metadata'].name}`;
+    };
+    for (const other of this.services.list()) {
+      if (other === svc || !isLB(other) || !this.nodeMode(other) || !older(other, svc)) continue;
+      if (other['metadata']?.uid === svc['metadata']?.uid) continue;
+      const theirs = new Set(ports(other));
+      const taken = mine.find((p) => theirs.has(p));
+      if (taken) return `${taken} is used on the nodes by Service ${other['metadata'].namespace}/${other['metadata'].name}`;
+    }
+    return undefined;
   }
 
   /**
