@@ -202,7 +202,7 @@ async function main(): Promise<void> {
         ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
       });
     }
-    await l.k(['create', '-n', 'default', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    await l.k(['create', '-n', 'default', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     const web = await readyPod(l, 'app=web');
     const client = await readyPod(l, 'app=client');
     const pid = podPid(l, client);
