@@ -18,6 +18,9 @@
  *      they name the new endpoint: time from the API write to the rules on
  *      every board (issue 5: p99 ≤ 1 s).
  * The lab is always taken down at the end. Needs `wrk` (scripts/install-deps.sh).
+ * The http phase's backend forks per request and closes each connection, so
+ * its ratio is noisy; bench/cluster-ip.ts measures the same question against
+ * a keep-alive nginx pod, with a bare-DNAT control.
  */
 import fs from 'node:fs';
 import os from 'node:os';
