@@ -261,13 +261,20 @@ async function learnBackend(o: AgentOptions): Promise<FlannelBackend> {
   }
   const fs = await import('node:fs/promises');
   const { agentFiles } = await import('../cluster/join/join.ts');
-  try {
-    const caPem = await fs.readFile(agentFiles(o.dataDir).ca, 'utf8');
-    const cfg = await fetchClusterConfig({ server: o.server.replace(/\/+$/, ''), token: o.token, caPem, dataDir: o.dataDir });
-    log.info('pod network backend from the server', { backend: cfg.flannelBackend });
-    return cfg.flannelBackend;
-  } catch (e) {
-    throw new AgentStartError(`cannot learn the cluster's pod network backend from ${o.server}: ${(e as Error).message}`, { cause: e });
+  // Without a saved answer (the first start of an upgraded agent) the server must answer; k3s agents wait
+  // for it too. A minute, then a start error: better no node than one on the wrong backend.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const caPem = await fs.readFile(agentFiles(o.dataDir).ca, 'utf8');
+      const cfg = await fetchClusterConfig({ server: o.server.replace(/\/+$/, ''), token: o.token, caPem, dataDir: o.dataDir });
+      log.info('pod network backend from the server', { backend: cfg.flannelBackend });
+      return cfg.flannelBackend;
+    } catch (e) {
+      if (Date.now() > deadline) throw new AgentStartError(`cannot learn the cluster's pod network backend from ${o.server}: ${(e as Error).message}`, { cause: e });
+      log.warn('waiting for the server\'s cluster config', { server: o.server, error: (e as Error).message });
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
   }
 }
 
