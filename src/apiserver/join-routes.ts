@@ -33,15 +33,14 @@ export async function serveJoin(ctx: RequestContext, join: JoinService): Promise
     ctx.res.end(join.serverCaPem);
     return;
   }
+  if (method !== (path === joinPaths.config ? 'GET' : 'POST')) throw errors.methodNotAllowed();
   const auth = String(ctx.req.headers['authorization'] ?? '');
   const m = /^Bearer (.+)$/.exec(auth);
   if (!m || !secretsEqual(m[1]!, join.secret)) throw errors.unauthorized('invalid join token');
   if (path === joinPaths.config) {
-    if (method !== 'GET') throw errors.methodNotAllowed();
     writeJSON(ctx.res, 200, join.config);
     return;
   }
-  if (method !== 'POST') throw errors.methodNotAllowed();
   const req = checkCredentialRequest(parseJSON((await readBody(ctx.req, 64 * 1024)).toString('utf8')));
   writeJSON(ctx.res, 200, await join.issue(req));
 }
