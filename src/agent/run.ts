@@ -337,10 +337,10 @@ async function startIngress(client: HttpClient, nodeIP: string, signal: AbortSig
 export async function cleanupAgentNetwork(): Promise<string[]> {
   const done: string[] = [];
   const { cleanupServiceProxy } = await import('./proxy/proxy.ts');
-  const { cleanupPodRoutes } = await import('./network/routes.ts');
+  const { cleanupPodNetwork } = await import('./network/pod-network.ts');
   for (const [what, fn] of [
     ['service proxy rules (nftables table bramble-proxy)', () => cleanupServiceProxy()],
-    ['pod routes, the vxlan device flannel.1 and the masquerade rule (nftables table bramble-net)', () => cleanupPodRoutes()],
+    ['pod routes, the vxlan device flannel.1 and the masquerade rule (nftables table bramble-net)', () => cleanupPodNetwork()],
   ] as const) {
     try {
       await fn();

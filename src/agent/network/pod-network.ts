@@ -23,8 +23,8 @@ import type { FlannelBackend } from '../../cluster/join/cluster-config.ts';
 import { logger } from '../../util/log.ts';
 import { defaultNft, type NftRunner } from '../proxy/nft.ts';
 import { currentFlannelAnnotations, FLANNEL_ANNOTATIONS } from './flannel-annotations.ts';
-import { defaultBridge, defaultIp, hostGwBackend, natScript, type IpRunner, type PodRoute } from './routes.ts';
-import { vxlanBackend } from './vxlan.ts';
+import { cleanupPodRoutes, defaultBridge, defaultIp, hostGwBackend, natScript, type IpRunner, type PodRoute } from './routes.ts';
+import { deleteVxlanDevice, vxlanBackend } from './vxlan.ts';
 
 const log = logger('pod-network');
 
@@ -75,6 +75,7 @@ export function startPodNetwork(opts: PodNetworkOptions): PodNetwork {
   const backend = kind === 'vxlan' ? vxlanBackend({ ip, bridge: opts.bridge ?? defaultBridge, nodeName: opts.nodeName, nodeIP: opts.nodeIP! }) : hostGwBackend({ ip, nodeName: opts.nodeName, nodeIP: opts.nodeIP });
   const nodes = new Informer(opts.client, resources.nodes);
   let natApplied = false;
+  let leftoversGone = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let dirty = false;
@@ -108,6 +109,10 @@ export function startPodNetwork(opts: PodNetworkOptions): PodNetwork {
         if (!natApplied) {
           await nft(natScript(opts.clusterCIDR));
           natApplied = true;
+        }
+        if (!leftoversGone) {
+          await removeOtherBackend(backend.name, ip);
+          leftoversGone = true;
         }
         const list = nodes.list();
         const wanted = await backend.sync(list);
@@ -146,6 +151,22 @@ export function startPodNetwork(opts: PodNetworkOptions): PodNetwork {
     await running;
   })();
   return { ready, stopped };
+}
+
+/**
+ * What an earlier run on the other backend left (the backend changed
+ * between restarts). vxlan needs nothing here: its route reconcile replaces
+ * every `proto 66` route, host-gw's included. host-gw removes flannel.1,
+ * whose routes, neighbours and forwarding entries go with it.
+ */
+export async function removeOtherBackend(kind: FlannelBackend, ip: IpRunner): Promise<void> {
+  if (kind === 'host-gw' && (await deleteVxlanDevice(ip))) log.info('removed the vxlan device of an earlier run on vxlan');
+}
+
+/** `bramble agent --cleanup`: every route of ours, flannel.1 and the masquerade rule. Idempotent. */
+export async function cleanupPodNetwork(ip: IpRunner = defaultIp, nft: NftRunner = defaultNft): Promise<void> {
+  await deleteVxlanDevice(ip);
+  await cleanupPodRoutes(ip, nft);
 }
 
 /** Only a change of pod CIDR, addresses or flannel annotations matters (status heartbeats do not). */

@@ -27,7 +27,6 @@ import { defaultNft, type NftRunner } from '../proxy/nft.ts';
 import { parsePodCIDR } from './cni-config.ts';
 import { flannelAnnotations } from './flannel-annotations.ts';
 import type { PodNetworkBackend } from './pod-network.ts';
-import { deleteVxlanDevice, VXLAN_DEVICE } from './vxlan.ts';
 
 const log = logger('routes');
 
@@ -137,7 +136,7 @@ export async function reconcileRoutes(ip: IpRunner, wanted: PodRoute[]): Promise
   const keep = new Set<string>();
   for (const r of applied) {
     keep.add(r.dst);
-    if (have.some((h) => h.dst === r.dst && h.gateway === r.via && h.dev !== VXLAN_DEVICE)) continue;
+    if (have.some((h) => h.dst === r.dst && h.gateway === r.via)) continue;
     await ip(['route', 'replace', r.dst, 'via', r.via, 'proto', String(ROUTE_PROTO)]);
     log.info('pod route added', { node: r.node, dst: r.dst, via: r.via });
   }
@@ -150,20 +149,14 @@ export async function reconcileRoutes(ip: IpRunner, wanted: PodRoute[]): Promise
 }
 
 /**
- * The host-gw backend of pod-network.ts. Its first sync deletes flannel.1,
- * left by an earlier run on vxlan (its routes go with it); nodes whose
- * address is off every connected subnet get no route and one warning.
+ * The host-gw backend of pod-network.ts: nodes whose address is off every
+ * connected subnet get no route and one warning.
  */
 export function hostGwBackend(o: { ip: IpRunner; nodeName: string; nodeIP?: string }): PodNetworkBackend {
   const warned = new Set<string>(); // "node via" pairs already warned about
-  let vxlanGone = false;
   return {
     name: 'host-gw',
     async sync(nodes: Obj[]): Promise<PodRoute[]> {
-      if (!vxlanGone) {
-        await deleteVxlanDevice(o.ip);
-        vxlanGone = true;
-      }
       const wanted = wantedRoutes(nodes, o.nodeName);
       const { unreachable } = await reconcileRoutes(o.ip, wanted);
       for (const r of unreachable) {
@@ -178,9 +171,8 @@ export function hostGwBackend(o: { ip: IpRunner; nodeName: string; nodeIP?: stri
   };
 }
 
-/** Removes every route and rule of ours, and flannel.1 (`--cleanup`). Idempotent. */
+/** Removes every route of ours and the masquerade rule (pod-network.ts's cleanup adds flannel.1). Idempotent. */
 export async function cleanupPodRoutes(ip: IpRunner = defaultIp, nft: NftRunner = defaultNft): Promise<void> {
-  await deleteVxlanDevice(ip);
   await reconcileRoutes(ip, []);
   await nft(`table ip ${NAT_TABLE} {}\ndelete table ip ${NAT_TABLE}\n`);
 }

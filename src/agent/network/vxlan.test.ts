@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { flannelAnnotations, readVxlanData } from './flannel-annotations.ts';
-import { ipCommand, reconcileRoutes, ROUTE_PROTO, cleanupPodRoutes, hostGwBackend } from './routes.ts';
+import { ipCommand, reconcileRoutes, ROUTE_PROTO, hostGwBackend } from './routes.ts';
+import { cleanupPodNetwork, removeOtherBackend } from './pod-network.ts';
 import { nftCommand } from '../proxy/nft.ts';
 import { deleteVxlanDevice, ensureVxlanDevice, parentOf, reconcileVxlanPeers, vtepMAC, vxlanDevice, vxlanPeers } from './vxlan.ts';
 
@@ -145,13 +146,16 @@ describe('vxlan in the kernel', () => {
     assert.equal(json<any[]>('-d', 'link', 'show', 'dev', 'flannel.1')[0].linkinfo.info_data.id, 1);
   });
 
-  it('host-gw removes flannel.1 on its first sync; cleanup removes it too', async () => {
-    await hostGwBackend({ ip, nodeName: 'a' }).sync([node('b', { podCIDR: '10.42.1.0/24', ip: '192.168.78.3' })]);
+  it('a start on host-gw removes flannel.1 and programs its routes; cleanup removes both', async () => {
+    await removeOtherBackend('vxlan', ip);
+    assert.ok(sh('link', 'show', 'flannel.1'), 'vxlan keeps its own device');
+    await removeOtherBackend('host-gw', ip);
     assert.throws(() => sh('link', 'show', 'flannel.1'));
+    await hostGwBackend({ ip, nodeName: 'a' }).sync([node('b', { podCIDR: '10.42.1.0/24', ip: '192.168.78.3' })]);
     assert.deepEqual(routes(), ['10.42.1.0/24 via 192.168.78.3 dev lan0']);
     await ensureVxlanDevice(ip, vxlanDevice({ ...self, parent: 'lan0', parentMTU: 1400 }));
     await reconcileVxlanPeers(ip, bridge, vxlanPeers([b], 'a'));
-    await cleanupPodRoutes(ip, nft);
+    await cleanupPodNetwork(ip, nft);
     assert.throws(() => sh('link', 'show', 'flannel.1'));
     assert.deepEqual(routes(), []);
     assert.equal(await deleteVxlanDevice(ip), false);
