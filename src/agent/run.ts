@@ -19,6 +19,7 @@ import { logger } from '../util/log.ts';
 import type { AgentHostOptions, NodeRuntime } from './host.ts';
 import type { RunningAgentServer } from './server/server.ts';
 import type { StreamingRuntime } from './server/runtime.ts';
+import type { FlannelBackend } from '../cluster/join/cluster-config.ts';
 
 const log = logger('agent');
 
@@ -50,6 +51,8 @@ export interface AgentOptions {
   clusterDns?: string;
   /** The pod network (the server's --cluster-cidr): the service proxy masquerades what comes from outside it. */
   clusterCIDR?: string;
+  /** The pod network backend (the server's --flannel-backend); default: learned from the server (join token), else host-gw. */
+  flannelBackend?: FlannelBackend;
   /** Parent cgroup of pod cgroups (kubelet's --cgroup-root); `bramble` by default. */
   cgroupRoot?: string;
   /** A server's embedded agent (control-plane role label). */
@@ -109,6 +112,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let streaming;
   let podSync: AgentHostOptions['podSync'];
   let logRotation: { start(): void; stop(): Promise<void> } | undefined;
+  let backend: FlannelBackend = 'host-gw';
   if (o.runtime === 'fake') {
     const { fakeNodeRuntime } = await import('./runtime/fake/index.ts');
     nodeRuntime = fakeNodeRuntime({ version: o.version });
@@ -117,7 +121,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     config = fakeNodeConfig({ name: o.nodeName, internalIP, labels: o.labels, taints: o.taints, capacity: o.capacity ?? { cpu: '4', memory: '8Gi', pods: '110' }, runtimeVersion: o.version });
     if (o.controlPlane) config.defaultLabels['node-role.kubernetes.io/control-plane'] = 'true';
   } else {
-    const opened = await openRealRuntime(o);
+    // The backend is needed before containerd: vxlan shrinks the pods' MTU in the CNI config.
+    backend = o.flannelBackend ?? (await learnBackend(o));
+    const mtu = backend === 'vxlan' ? await vxlanPodMTU(internalIP) : undefined;
+    const opened = await openRealRuntime(o, mtu);
     nodeRuntime = opened;
     closeRuntime = () => opened.close();
     stats = createStatsProvider({ nodeName: o.nodeName, dataDir: o.dataDir, cri: opened.cri.runtime });
@@ -175,8 +182,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     void startIngress(http, internalIP, proxyStop.signal);
     // TCP routes of the ingress: ConfigMap kube-system/bramble-tcp-services and Service annotations → node ports (src/agent/tcp-routes).
     void startTcpRoutes(o, http, internalIP, proxyStop.signal);
-    // Pods on other nodes: one route per node's podCIDR via its address (flannel host-gw; src/agent/network/routes.ts).
-    void startRoutes(o, http, proxyStop.signal);
+    // Pods on other nodes: a route per node's podCIDR, via its address (host-gw) or through flannel.1 (vxlan); src/agent/network/.
+    void startRoutes(o, http, internalIP, backend, proxyStop.signal);
     // Load-balancer pool addresses this node announces (ARP), as MetalLB layer 2 (src/agent/network/lb-announce.ts).
     void startLBAnnounce(o, http, internalIP, proxyStop.signal);
   }
@@ -197,10 +204,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 }
 
 /** containerd: our own supervised one, or an existing CRI socket (`--container-runtime-endpoint`). */
-async function openRealRuntime(o: AgentOptions) {
+async function openRealRuntime(o: AgentOptions, mtu: number | undefined) {
   const { openContainerdRuntime } = await import('./runtime/cri/containerd-runtime.ts');
   try {
-    return await openContainerdRuntime({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint, cgroupRoot: o.cgroupRoot });
+    return await openContainerdRuntime({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint, cgroupRoot: o.cgroupRoot, mtu });
   } catch (e) {
     throw new AgentStartError(`cannot start the container runtime: ${(e as Error).message}`, { cause: e });
   }
@@ -241,13 +248,57 @@ async function startProxy(o: AgentOptions, client: HttpClient, nodeIP: string, s
   }
 }
 
-async function startRoutes(o: AgentOptions, client: HttpClient, signal: AbortSignal): Promise<void> {
+/**
+ * The cluster's pod network backend, as k3s agents learn the server's
+ * config: fetched with the join token on every start (the credential is
+ * reused without asking the server), so one `--flannel-backend` on the
+ * server decides for every board. An agent on a kubeconfig has no token
+ * to ask with and uses host-gw.
+ */
+async function learnBackend(o: AgentOptions): Promise<FlannelBackend> {
+  const { DEFAULT_FLANNEL_BACKEND, fetchClusterConfig } = await import('../cluster/join/cluster-config.ts');
+  if (!o.server || !o.token) {
+    log.info('no join token to ask the server with: pod network backend host-gw', { backend: DEFAULT_FLANNEL_BACKEND });
+    return DEFAULT_FLANNEL_BACKEND;
+  }
+  const fs = await import('node:fs/promises');
+  const { agentFiles } = await import('../cluster/join/join.ts');
+  // Without a saved answer (the first start of an upgraded agent) the server must answer; k3s agents wait
+  // for it too. A minute, then a start error: better no node than one on the wrong backend.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const caPem = await fs.readFile(agentFiles(o.dataDir).ca, 'utf8');
+      const cfg = await fetchClusterConfig({ server: o.server.replace(/\/+$/, ''), token: o.token, caPem, dataDir: o.dataDir });
+      log.info('pod network backend from the server', { backend: cfg.flannelBackend });
+      return cfg.flannelBackend;
+    } catch (e) {
+      if (Date.now() > deadline) throw new AgentStartError(`cannot learn the cluster's pod network backend from ${o.server}: ${(e as Error).message}`, { cause: e });
+      log.warn('waiting for the server\'s cluster config', { server: o.server, error: (e as Error).message });
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+}
+
+/** Pods' MTU under vxlan: the node interface's less the 50 bytes of encapsulation, as flannel. */
+async function vxlanPodMTU(nodeIP: string): Promise<number | undefined> {
+  const { defaultIp } = await import('./network/routes.ts');
+  const { parentOf, VXLAN_OVERHEAD } = await import('./network/vxlan.ts');
   try {
-    const { startPodRoutes } = await import('./network/routes.ts');
-    const r = startPodRoutes({ client, nodeName: o.nodeName, clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16', signal });
+    return (await parentOf(defaultIp, nodeIP)).mtu - VXLAN_OVERHEAD;
+  } catch (e) {
+    log.warn('cannot find the node interface\'s MTU: pods keep the default MTU (large packets across nodes may be dropped)', { error: (e as Error).message });
+    return undefined;
+  }
+}
+
+async function startRoutes(o: AgentOptions, client: HttpClient, nodeIP: string, backend: FlannelBackend, signal: AbortSignal): Promise<void> {
+  try {
+    const { startPodNetwork } = await import('./network/pod-network.ts');
+    const r = startPodNetwork({ client, nodeName: o.nodeName, nodeIP, backend, clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16', signal });
     await r.stopped;
   } catch (e) {
-    log.error('pod routes did not start; pods on other nodes are unreachable from here', { error: (e as Error).message });
+    log.error('pod network did not start; pods on other nodes are unreachable from here', { backend, error: (e as Error).message });
   }
 }
 
@@ -329,16 +380,16 @@ async function startTcpRoutes(o: AgentOptions, client: HttpClient, nodeIP: strin
 
 /**
  * `bramble agent --cleanup`: removes what the agent leaves in the kernel on
- * purpose while it is stopped (the service proxy's table, pod routes and the
- * masquerade rule), as before an uninstall. Containers are not touched.
+ * purpose while it is stopped (the service proxy's table, pod routes, the
+ * vxlan device flannel.1 and the masquerade rule), as before an uninstall. Containers are not touched.
  */
 export async function cleanupAgentNetwork(): Promise<string[]> {
   const done: string[] = [];
   const { cleanupServiceProxy } = await import('./proxy/proxy.ts');
-  const { cleanupPodRoutes } = await import('./network/routes.ts');
+  const { cleanupPodNetwork } = await import('./network/pod-network.ts');
   for (const [what, fn] of [
     ['service proxy rules (nftables table bramble-proxy)', () => cleanupServiceProxy()],
-    ['pod routes and the masquerade rule (nftables table bramble-net)', () => cleanupPodRoutes()],
+    ['pod routes, the vxlan device flannel.1 and the masquerade rule (nftables table bramble-net)', () => cleanupPodNetwork()],
   ] as const) {
     try {
       await fn();

@@ -3,9 +3,12 @@
  * - `GET /cacerts`: the server CA, unauthenticated, so the agent can check
  *   its hash against the join token before trusting this server;
  * - `POST /v1-bramble/node-credentials`: with `Authorization: Bearer <join
- *   secret>`, certifies the agent's own key as `system:node:<name>`.
+ *   secret>`, certifies the agent's own key as `system:node:<name>`;
+ * - `GET /v1-bramble/config`: with the same secret, the cluster-wide
+ *   settings every agent must share (src/cluster/join/cluster-config.ts).
  */
 import { errors } from '../api/errors.ts';
+import { clusterConfigPath, type ClusterConfig } from '../cluster/join/cluster-config.ts';
 import { checkCredentialRequest, type CredentialRequest, type NodeCredential } from '../cluster/join/credentials.ts';
 import { secretsEqual } from '../cluster/join/token.ts';
 import { parseJSON, readBody } from './body.ts';
@@ -16,9 +19,10 @@ export interface JoinService {
   serverCaPem: string;
   secret: string;
   issue(req: CredentialRequest): Promise<NodeCredential>;
+  config: ClusterConfig;
 }
 
-export const joinPaths = { cacerts: '/cacerts', credentials: '/v1-bramble/node-credentials' } as const;
+export const joinPaths = { cacerts: '/cacerts', credentials: '/v1-bramble/node-credentials', config: clusterConfigPath } as const;
 
 export async function serveJoin(ctx: RequestContext, join: JoinService): Promise<void> {
   const path = ctx.url.pathname;
@@ -29,10 +33,14 @@ export async function serveJoin(ctx: RequestContext, join: JoinService): Promise
     ctx.res.end(join.serverCaPem);
     return;
   }
-  if (method !== 'POST') throw errors.methodNotAllowed();
+  if (method !== (path === joinPaths.config ? 'GET' : 'POST')) throw errors.methodNotAllowed();
   const auth = String(ctx.req.headers['authorization'] ?? '');
   const m = /^Bearer (.+)$/.exec(auth);
   if (!m || !secretsEqual(m[1]!, join.secret)) throw errors.unauthorized('invalid join token');
+  if (path === joinPaths.config) {
+    writeJSON(ctx.res, 200, join.config);
+    return;
+  }
   const req = checkCredentialRequest(parseJSON((await readBody(ctx.req, 64 * 1024)).toString('utf8')));
   writeJSON(ctx.res, 200, await join.issue(req));
 }

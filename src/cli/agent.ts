@@ -22,7 +22,7 @@ export const spec: CommandSpec = {
     { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'The cluster\'s pod network (the server\'s --cluster-cidr), for the service proxy' },
     { name: 'cluster-domain', kind: 'string', arg: 'DOMAIN', default: 'cluster.local', help: 'Cluster domain served by the node\'s DNS and searched by pods' },
     { name: 'cluster-dns', kind: 'string', arg: 'ADDR', default: '10.43.0.10', help: 'DNS address written into pods\' resolv.conf (the kube-dns Service)' },
-    { name: 'cleanup', kind: 'bool', help: 'Remove the rules and routes the agent leaves in the kernel (service proxy, pod routes), then exit' },
+    { name: 'cleanup', kind: 'bool', help: 'Remove the rules and routes the agent leaves in the kernel (service proxy, pod routes, the vxlan device flannel.1), then exit' },
     { name: 'cgroup-root', kind: 'string', arg: 'NAME', help: 'Parent cgroup of pod cgroups (default: bramble)' },
     { name: 'container-runtime-endpoint', kind: 'string', arg: 'SOCKET', help: 'Use this existing CRI socket instead of starting containerd' },
     { name: 'kubeconfig', kind: 'string', arg: 'FILE', env: 'BRAMBLE_KUBECONFIG', help: 'Kubeconfig to reach the server with, instead of joining with a token' },

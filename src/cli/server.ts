@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError, type CommandSpec, type FlagValues } from './flags.ts';
 import { parsePool, PoolError } from '../controllers/servicelb/pool.ts';
+import { FLANNEL_BACKENDS, isFlannelBackend, type FlannelBackend } from '../cluster/join/cluster-config.ts';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const home = os.homedir();
@@ -37,6 +38,7 @@ export const spec: CommandSpec = {
     { name: 'compaction-interval', kind: 'string', arg: 'DURATION', default: '5m', help: 'How often the store discards history older than one interval' },
     { name: 'service-cidr', kind: 'string', arg: 'CIDR', default: '10.43.0.0/16', help: 'IPv4 range for Service cluster IPs' },
     { name: 'cluster-cidr', kind: 'string', arg: 'CIDR', default: '10.42.0.0/16', help: 'IPv4 range for pod IPs (a /24 per node)' },
+    { name: 'flannel-backend', kind: 'string', arg: 'NAME', default: 'host-gw', help: 'Pod network between nodes, for every node of the cluster (agents learn it when they join): host-gw (routes via each node\'s address; nodes on one L2 LAN) or vxlan (encapsulated in UDP 8472 over flannel.1; nodes anywhere they reach each other)' },
     { name: 'service-node-port-range', kind: 'string', arg: 'RANGE', default: '30000-32767', help: 'Port range for NodePort Services' },
     { name: 'lb-pool', kind: 'list', arg: 'RANGE', default: [], help: 'LoadBalancer address pool: A-B or CIDR, repeatable (default: Services get the nodes\' addresses)' },
     { name: 'node-monitor-grace-period', kind: 'string', arg: 'DURATION', default: '40s', help: 'How long a node may miss heartbeats before it is marked NotReady' },
@@ -93,6 +95,7 @@ export async function run(values: FlagValues): Promise<number> {
       compactionIntervalMs,
       disable: (values['disable'] as string[] | undefined) ?? [],
       token: (values['token'] as string | undefined) || undefined,
+      flannelBackend: flannelBackend(values),
       controllers: {
         serviceCIDR: String(values['service-cidr']),
         clusterCIDR: String(values['cluster-cidr']),
@@ -134,6 +137,12 @@ function lbPools(values: FlagValues): string[] {
     throw e;
   }
   return pools;
+}
+
+function flannelBackend(values: FlagValues): FlannelBackend {
+  const v = String(values['flannel-backend']);
+  if (!isFlannelBackend(v)) throw new UsageError(`unknown --flannel-backend "${v}" (supported: ${FLANNEL_BACKENDS.join(', ')})`);
+  return v;
 }
 
 function parsePortRange(value: string): [number, number] {

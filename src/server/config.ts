@@ -21,6 +21,8 @@ export interface ServerConfig {
   /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
   disable: string[];
   controllers: ControllerConfig;
+  /** The pod network backend of every node (`--flannel-backend`), handed to joining agents; default host-gw. */
+  flannelBackend?: import('../cluster/join/cluster-config.ts').FlannelBackend;
 }
 
 export interface EmbeddedAgentConfig {

@@ -37,6 +37,7 @@ import { decodeProtobufBody } from './protobuf.ts';
 import { selfCheck } from './self-check.ts';
 import { startAgent, type RunningAgent } from '../agent/run.ts';
 import { formatToken } from '../cluster/join/token.ts';
+import { DEFAULT_FLANNEL_BACKEND } from '../cluster/join/cluster-config.ts';
 import { clusterDnsIP } from '../controllers/cluster-dns/cluster-dns.ts';
 
 const log = logger('server');
@@ -121,6 +122,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       serverCaPem: pki.serverCA.certPem,
       secret: serverToken.token.secret,
       issue: (req) => issueNodeCredential({ clientCA: pki.clientCA, serverCaPem: pki.serverCA.certPem, client }, req),
+      config: { flannelBackend: cfg.flannelBackend ?? DEFAULT_FLANNEL_BACKEND },
     },
   });
   const server: RunningServer = await step(`listening on ${cfg.bindAddress}:${cfg.port}`, () =>
@@ -171,6 +173,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
         agentPort: a.agentPort,
         cgroupRoot: a.cgroupRoot,
         clusterCIDR: cfg.controllers.clusterCIDR,
+        flannelBackend: cfg.flannelBackend ?? DEFAULT_FLANNEL_BACKEND,
         clusterDns: clusterDnsIP(cfg.controllers.serviceCIDR),
         controlPlane: true,
         version,

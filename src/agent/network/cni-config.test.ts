@@ -24,6 +24,13 @@ describe('CNI config', () => {
     assert.deepEqual(c.plugins[2]!['capabilities'], { portMappings: true });
   });
 
+  it('sets the MTU of the bridge and pods when given (vxlan: 50 below the node\'s), else leaves the plugin\'s default', () => {
+    const c = renderCniConfig({ podCIDR: '10.42.1.0/24', mtu: 1450 }) as { plugins: Record<string, any>[] };
+    assert.equal(c.plugins[1]!['mtu'], 1450);
+    const d = renderCniConfig({ podCIDR: '10.42.1.0/24' }) as { plugins: Record<string, any>[] };
+    assert.equal('mtu' in d.plugins[1]!, false);
+  });
+
   it('writes the file once and reports whether it changed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcni-'));
     try {

@@ -1,18 +1,18 @@
 /**
- * The pod network across nodes, as flannel's host-gw backend: every node
- * keeps, in its own main routing table, one route per OTHER node,
+ * The pod network's host-gw backend (flannel's; the default, see
+ * pod-network.ts for the loop that runs it): every node keeps, in its own
+ * main routing table, one route per OTHER node,
  *
  *     <node.spec.podCIDR> via <node InternalIP>
  *
  * so a packet for a pod elsewhere leaves straight for the node that hosts
  * it. This needs every node on one L2 LAN: a node whose address is not on a
- * directly connected subnet gets no route and a warning (once); encapsulation
- * (VXLAN) is a later option.
+ * directly connected subnet gets no route and a warning (once); for such
+ * networks there is the vxlan backend (vxlan.ts, `--flannel-backend vxlan`).
  *
  * Our routes carry `proto 66` (ROUTE_PROTO), so listing, replacing and
- * deleting only ever touches routes this module made; a start reconciles
- * away whatever an earlier run left. Reconciles run after Node changes
- * (debounced) and every minute, which also repairs routes someone deleted.
+ * deleting only ever touches routes we made (either backend's); a start
+ * reconciles away whatever an earlier run left.
  *
  * Pod-to-pod traffic must keep its source address. The CNI bridge plugin's
  * ipMasq masquerades everything outside the pod's own /24, so it is off (see
@@ -21,12 +21,12 @@
  * `ip saddr <clusterCIDR> ip daddr != <clusterCIDR> masquerade`.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import { Informer } from '../../client/informer.ts';
-import { resources, type Client, type Obj } from '../../client/types.ts';
+import type { Obj } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
 import { defaultNft, type NftRunner } from '../proxy/nft.ts';
 import { parsePodCIDR } from './cni-config.ts';
+import { flannelAnnotations } from './flannel-annotations.ts';
+import type { PodNetworkBackend } from './pod-network.ts';
 
 const log = logger('routes');
 
@@ -34,7 +34,7 @@ const log = logger('routes');
 export const ROUTE_PROTO = 66;
 export const NAT_TABLE = 'bramble-net';
 
-/** Runs `ip <args>` and resolves with its stdout; injectable so tests can use `ip -n NS`. */
+/** Runs `ip <args>` (or `bridge <args>`) and resolves with its stdout; injectable so tests can use `ip -n NS`. */
 export type IpRunner = (args: string[]) => Promise<string>;
 
 export function ipCommand(cmd: string[] = ['ip']): IpRunner {
@@ -46,40 +46,17 @@ export function ipCommand(cmd: string[] = ['ip']): IpRunner {
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ip ${args.join(' ')} exited ${code}: ${err.trim()}`))));
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd[0]} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
     });
 }
 export const defaultIp: IpRunner = ipCommand();
+export const defaultBridge: IpRunner = ipCommand(['bridge']);
 
 /** One wanted route: a node's pod CIDR via its address. */
 export interface PodRoute {
   node: string;
   dst: string;
   via: string;
-}
-
-export interface PodRoutesOptions {
-  client: Client;
-  /** This node: it gets no route to itself. */
-  nodeName: string;
-  /** The pod network, e.g. 10.42.0.0/16 (for the masquerade rule). */
-  clusterCIDR: string;
-  signal: AbortSignal;
-  ip?: IpRunner;
-  nft?: NftRunner;
-  /** Periodic repair interval; default 60 s. */
-  resyncMs?: number;
-  /** Quiet time after a Node change; default 100 ms. */
-  minSyncMs?: number;
-  /** Called after each reconcile with the routes wanted (tests). */
-  onSync?: (routes: PodRoute[]) => void;
-}
-
-export interface PodRoutes {
-  /** Resolves after the first reconcile following the Node list. */
-  readonly ready: Promise<void>;
-  /** Resolves once stopped (signal aborted) and any reconcile ended. Routes stay (as flannel's). */
-  readonly stopped: Promise<void>;
 }
 
 const ipNum = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
@@ -110,15 +87,16 @@ export function wantedRoutes(nodes: Obj[], self: string): PodRoute[] {
   return routes.sort((a, b) => a.dst.localeCompare(b.dst));
 }
 
-interface KernelRoute {
+export interface KernelRoute {
   dst: string;
   gateway?: string;
+  dev?: string;
 }
 
-/** Our routes in the main table, as `ip -json` lists them (dst "10.42.2.0/24"). */
-async function ourRoutes(ip: IpRunner): Promise<KernelRoute[]> {
+/** Our routes (either backend's) in the main table, as `ip -json` lists them (dst "10.42.2.0/24"). */
+export async function ourRoutes(ip: IpRunner): Promise<KernelRoute[]> {
   const text = await ip(['-json', '-4', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTO)]);
-  return (JSON.parse(text || '[]') as KernelRoute[]).map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, gateway: r.gateway }));
+  return (JSON.parse(text || '[]') as KernelRoute[]).map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, gateway: r.gateway, dev: r.dev }));
 }
 
 /** The directly connected IPv4 subnets (link-scope routes), where a next hop may be. */
@@ -170,88 +148,30 @@ export async function reconcileRoutes(ip: IpRunner, wanted: PodRoute[]): Promise
   return { applied, unreachable };
 }
 
-export function startPodRoutes(opts: PodRoutesOptions): PodRoutes {
-  const ip = opts.ip ?? defaultIp;
-  const nft = opts.nft ?? defaultNft;
-  const resyncMs = opts.resyncMs ?? 60_000;
-  const minSyncMs = opts.minSyncMs ?? 100;
-  const nodes = new Informer(opts.client, resources.nodes);
+/**
+ * The host-gw backend of pod-network.ts: nodes whose address is off every
+ * connected subnet get no route and one warning.
+ */
+export function hostGwBackend(o: { ip: IpRunner; nodeName: string; nodeIP?: string }): PodNetworkBackend {
   const warned = new Set<string>(); // "node via" pairs already warned about
-  let natApplied = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let dirty = false;
-  let synced = false;
-  let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
-
-  const schedule = (delay = minSyncMs) => {
-    dirty = true;
-    if (!synced || timer || opts.signal.aborted) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (!running) running = loop().finally(() => (running = undefined));
-    }, delay);
-  };
-
-  const loop = async () => {
-    while (dirty && !opts.signal.aborted) {
-      dirty = false;
-      try {
-        if (!natApplied) {
-          await nft(natScript(opts.clusterCIDR));
-          natApplied = true;
-        }
-        const wanted = wantedRoutes(nodes.list(), opts.nodeName);
-        const { unreachable } = await reconcileRoutes(ip, wanted);
-        for (const r of unreachable) {
-          const key = `${r.node} ${r.via}`;
-          if (warned.has(key)) continue;
-          warned.add(key);
-          log.warn('node is not on a directly connected subnet: no route to its pods (host-gw needs one L2 LAN)', { node: r.node, address: r.via, podCIDR: r.dst });
-        }
-        opts.onSync?.(wanted);
-        resolveReady();
-      } catch (e) {
-        // Retried at the next change or repair tick; a half-applied set of routes is put right then.
-        natApplied = false;
-        log.error('pod route sync failed', { error: (e as Error).message });
+  return {
+    name: 'host-gw',
+    async sync(nodes: Obj[]): Promise<PodRoute[]> {
+      const wanted = wantedRoutes(nodes, o.nodeName);
+      const { unreachable } = await reconcileRoutes(o.ip, wanted);
+      for (const r of unreachable) {
+        const key = `${r.node} ${r.via}`;
+        if (warned.has(key)) continue;
+        warned.add(key);
+        log.warn('node is not on a directly connected subnet: no route to its pods (host-gw needs one L2 LAN; see --flannel-backend vxlan)', { node: r.node, address: r.via, podCIDR: r.dst });
       }
-    }
+      return wanted;
+    },
+    annotations: () => (o.nodeIP ? flannelAnnotations('host-gw', o.nodeIP) : undefined),
   };
-
-  nodes.addHandler({ add: () => schedule(), update: (a, b) => changed(a, b) && schedule(), delete: () => schedule() });
-  const run = nodes.run(opts.signal);
-  // Forwarding between the LAN and cni0 (the bridge plugin turns it on too, but only once a pod starts
-  // here). Only in our own namespace: an injected `ip` means the routes live in another one.
-  if (!opts.ip) {
-    try {
-      fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-    } catch (e) {
-      log.warn('cannot enable IPv4 forwarding', { error: (e as Error).message });
-    }
-  }
-  void nodes.ready.then(() => {
-    synced = true;
-    log.info('pod routes starting (host-gw)', { node: opts.nodeName, clusterCIDR: opts.clusterCIDR });
-    schedule(0);
-  });
-  const repair = setInterval(() => schedule(0), resyncMs);
-  const stopped = (async () => {
-    await run;
-    clearInterval(repair);
-    if (timer) clearTimeout(timer);
-    await running;
-  })();
-  return { ready, stopped };
 }
 
-/** Only a change of pod CIDR or addresses matters (status heartbeats do not). */
-function changed(a: Obj, b: Obj): boolean {
-  return a['spec']?.podCIDR !== b['spec']?.podCIDR || JSON.stringify(a['status']?.addresses) !== JSON.stringify(b['status']?.addresses);
-}
-
-/** Removes every route and rule of ours (`--cleanup`). Idempotent. */
+/** Removes every route of ours and the masquerade rule (pod-network.ts's cleanup adds flannel.1). Idempotent. */
 export async function cleanupPodRoutes(ip: IpRunner = defaultIp, nft: NftRunner = defaultNft): Promise<void> {
   await reconcileRoutes(ip, []);
   await nft(`table ip ${NAT_TABLE} {}\ndelete table ip ${NAT_TABLE}\n`);

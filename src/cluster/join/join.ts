@@ -31,7 +31,7 @@ export interface JoinOptions {
   dataDir: string;
 }
 
-function request(url: string, opts: { method: string; ca?: string; insecure?: boolean; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
+export function request(url: string, opts: { method: string; ca?: string; insecure?: boolean; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const ip = /^[\d.]+$|:/.test(u.hostname);

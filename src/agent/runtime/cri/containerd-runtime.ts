@@ -34,6 +34,8 @@ export interface ContainerdRuntimeOptions {
   cniConfDir?: string;
   /** The pods' host bridge; default `cni0`. */
   bridge?: string;
+  /** MTU of the bridge and pod interfaces (vxlan: the parent's less the encapsulation); default the plugin's. */
+  mtu?: number;
   /** cgroup holding the pod cgroups; default `bramble`. */
   cgroupRoot?: string;
   /** Run our containerd (and so the CNI plugins, the bridge and pod traffic) in this network namespace (tests). */
@@ -109,8 +111,8 @@ export async function openContainerdRuntime(o: ContainerdRuntimeOptions): Promis
     cgroupRoot: o.cgroupRoot,
     relistMs: o.relistMs,
     configureNetwork: (podCIDR) => {
-      const changed = writeCniConfig(cniConfDir, { podCIDR, bridge: o.bridge, ipamDataDir: path.join(ctdDir, 'cni', 'ipam') });
-      if (changed) log.info('pod network configured', { podCIDR, bridge: o.bridge ?? 'cni0', config: cniConfDir });
+      const changed = writeCniConfig(cniConfDir, { podCIDR, bridge: o.bridge, ipamDataDir: path.join(ctdDir, 'cni', 'ipam'), mtu: o.mtu });
+      if (changed) log.info('pod network configured', { podCIDR, bridge: o.bridge ?? 'cni0', mtu: o.mtu, config: cniConfDir });
     },
   });
   try {
