@@ -196,8 +196,10 @@ describe('rollout commands', () => {
     inf.addHandler({
       add: (p) => {
         live.set(p['metadata'].name, p);
-        const old = [...live.values()].filter((x) => x['spec'].containers[0].image !== 'nginx:1.16.1');
-        if (p['spec'].containers[0].image === 'nginx:1.16.1' && old.length) violations.push(`${p['metadata'].name} while ${old.length} old pods existed`);
+        // As upstream's recreate.go: old pods count until gone or terminal (a stopped pod's
+        // agent reports Succeeded/Failed before its object is removed).
+        const old = [...live.values()].filter((x) => x['spec'].containers[0].image !== 'nginx:1.16.1' && !['Succeeded', 'Failed'].includes(x['status']?.phase));
+        if (p['spec'].containers[0].image === 'nginx:1.16.1' && old.length) violations.push(`${p['metadata'].name} while ${old.length} old pods were running`);
       },
       update: (_o, p) => void live.set(p['metadata'].name, p),
       delete: (p) => void live.delete(p['metadata'].name),
