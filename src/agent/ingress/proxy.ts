@@ -21,6 +21,7 @@ import type { Duplex } from 'node:stream';
 import { logger } from '../../util/log.ts';
 import type { Backend, Endpoint, RoutingTable } from './routes.ts';
 import { UpstreamPool } from './upstream.ts';
+import { FrontConn, type FrontRequest } from './front.ts';
 
 const log = logger('ingress');
 
@@ -113,18 +114,17 @@ function requestFacts(raw: string[]): RequestFacts {
 }
 
 /** The request head for the pod: end-to-end headers in the client's order and spelling, then the forwarded ones. */
-function forwardedHead(req: http.IncomingMessage, f: RequestFacts, ep: Endpoint, proto: 'http' | 'https'): string {
-  let head = `${req.method} ${req.url} HTTP/1.1\r\nhost: ${f.host ?? `${ep.ip}:${ep.port}`}\r\n`;
-  const raw = req.rawHeaders;
+function forwardedHead(method: string, url: string, raw: string[], f: RequestFacts, ep: Endpoint, proto: 'http' | 'https', socket: net.Socket): string {
+  let head = `${method} ${url} HTTP/1.1\r\nhost: ${f.host ?? `${ep.ip}:${ep.port}`}\r\n`;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || SET_HERE.has(lower) || f.named?.has(lower)) continue;
     head += `${name}: ${raw[i + 1]}\r\n`;
   }
-  const ra = req.socket.remoteAddress ?? '';
+  const ra = socket.remoteAddress ?? '';
   const remote = ra.startsWith('::ffff:') ? ra.slice(7) : ra;
-  head += `x-forwarded-for: ${f.xff ? `${f.xff}, ${remote}` : remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-host: ${f.host ?? ''}\r\nx-forwarded-port: ${req.socket.localPort ?? 0}\r\n`;
+  head += `x-forwarded-for: ${f.xff ? `${f.xff}, ${remote}` : remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-host: ${f.host ?? ''}\r\nx-forwarded-port: ${socket.localPort ?? 0}\r\n`;
   // Framing: the server side de-chunked the body, so a chunked one is chunked again; a sized one keeps its size.
   if (f.chunked) head += 'transfer-encoding: chunked\r\n';
   else if (f.contentLength !== undefined) head += `content-length: ${f.contentLength}\r\n`;
@@ -196,7 +196,7 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
       const ep = r.ep;
       const hasBody = f.chunked || (f.contentLength !== undefined && f.contentLength !== '0');
       const resume = () => x.resume();
-      const x = pool.request(ep.ip, ep.port, forwardedHead(req, f, ep, proto), { hasBody, chunked: f.chunked, noResponseBody: req.method === 'HEAD' }, {
+      const x = pool.request(ep.ip, ep.port, forwardedHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, f, ep, proto, req.socket), { hasBody, chunked: f.chunked, noResponseBody: req.method === 'HEAD' }, {
         head(h) {
           try {
             res.writeHead(h.status, h.reason, h.headers);
@@ -236,6 +236,34 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
         });
         req.on('end', () => x.finish());
       }
+    };
+  }
+
+  /** The hot path (front.ts): a bodiless request parsed off the socket, forwarded without node:http objects. */
+  function serveFast(proto: 'http' | 'https') {
+    return (c: FrontConn, r: FrontRequest) => {
+      const rt = route(r.host, r.url);
+      if (!rt.ep) return c.plain(rt.status!, rt.text!);
+      const ep = rt.ep;
+      const head = forwardedHead(r.method, r.url, r.rawHeaders, { host: r.host, xff: r.xff, contentLength: undefined, chunked: false, named: r.named }, ep, proto, c.socket);
+      const isHead = r.method === 'HEAD';
+      const resume = () => x.resume();
+      const x = pool.request(ep.ip, ep.port, head, { hasBody: false, chunked: false, noResponseBody: isHead }, {
+        head: (h) => c.head(h.status, h.reason, h.headers, h.contentLength, !!h.noBody || isHead),
+        data(chunk) {
+          if (c.write(chunk)) return true;
+          c.onDrain(resume);
+          return false;
+        },
+        end: (last) => c.end(last),
+        error(code, beforeHead) {
+          log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: code });
+          if (!beforeHead) return c.destroy();
+          const timeout = code === 'connect-timeout' || code === 'read-timeout';
+          c.plain(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+        },
+      });
+      c.onAbort = () => x.abort();
     };
   }
 
@@ -290,12 +318,11 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
   const sockets = new Set<net.Socket>();
   /** Backend ends of upgraded connections. */
   const tunnels = new Set<Duplex>();
-  const listen = async (srv: http.Server | https.Server, l: Listen): Promise<number> => {
+  const listen = async (srv: net.Server, l: Listen): Promise<number> => {
     srv.on('connection', (s: net.Socket) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
-    srv.on('clientError', (_e, s: Duplex) => s.destroy());
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(l.port, l.host, () => {
@@ -305,6 +332,17 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     });
     servers.push(srv);
     return (srv.address() as net.AddressInfo).port;
+  };
+  /** node:http for what front.ts hands over (bodies, upgrades, HTTP/1.0, odd heads); it never listens itself. */
+  const fallback = (proto: 'http' | 'https'): http.Server => {
+    const srv = http.createServer(handler(proto));
+    srv.on('upgrade', upgrade(proto));
+    srv.on('clientError', (_e, s: Duplex) => s.destroy());
+    return srv;
+  };
+  const front = (proto: 'http' | 'https') => {
+    const o = { serve: serveFast(proto), fallback: fallback(proto), keepAliveTimeoutMs: 5_000 };
+    return (s: net.Socket) => void new FrontConn(s, o);
   };
 
   const running: RunningIngressProxy = {
@@ -319,19 +357,16 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     },
   };
   try {
-    for (const l of opts.http) {
-      const srv = http.createServer(handler('http'));
-      srv.on('upgrade', upgrade('http'));
-      running.httpPorts.push(await listen(srv, l));
-    }
+    for (const l of opts.http) running.httpPorts.push(await listen(net.createServer(front('http')), l));
     for (const l of opts.https) {
-      const srv = https.createServer({
+      const srv = tls.createServer({
         cert: opts.defaultCert.certPem,
         key: opts.defaultCert.keyPem,
+        ALPNProtocols: ['http/1.1'],
         SNICallback: (name, cb) => cb(null, opts.contextFor?.(name) ?? defaultCtx),
       });
-      srv.on('request', handler('https'));
-      srv.on('upgrade', upgrade('https'));
+      srv.on('secureConnection', front('https'));
+      srv.on('tlsClientError', () => undefined);
       running.httpsPorts.push(await listen(srv, l));
     }
   } catch (e) {

@@ -28,6 +28,8 @@ export interface ResponseHead {
   headers: string[];
   /** Content-Length when the response has one (and a body). */
   contentLength?: number;
+  /** The response has no body whatever its headers say (HEAD, 204, 304). */
+  noBody?: boolean;
 }
 
 export interface ExchangeHandlers {
@@ -57,6 +59,7 @@ export interface Exchange {
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
+const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 
 /** Response headers that describe this hop only (RFC 9110 §7.6.1), never relayed. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -245,6 +248,11 @@ class Conn {
 
   /** Parses a response head; false if it ended the exchange. */
   private onHead(text: string, more: boolean): boolean {
+    // Control characters other than the CRLF line ends (bare CR or LF, NUL…) would reach the client as they are: refuse.
+    if (BAD_HEAD.test(text)) {
+      this.fail('protocol');
+      return false;
+    }
     const lines = text.split('\r\n');
     const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
     if (!m) {
@@ -298,7 +306,7 @@ class Conn {
     if (noBody) {
       // Bytes after a response without a body: the connection is out of step.
       if (more) this.keepAlive = false;
-      h.head({ status, reason: m[3] ?? '', headers, contentLength: undefined });
+      h.head({ status, reason: m[3] ?? '', headers, noBody: true });
       this.state = 'done';
       this.complete(undefined);
       return false;
