@@ -3,7 +3,7 @@
  * proxy to the same backend, on loopback:
  *
  *   node_modules/.bin/node bench/ingress.ts [--seconds=10] [--rounds=3] [--concurrency=32]
- *       [--backends=node,nginx] [--nginx-workers=1,2] [--workers=1] [--quick] [--json]
+ *       [--backends=node,nginx] [--nginx-workers=1,2] [--quick] [--json]
  *
  * Method (changed 2026-11-22; the first figures in RESULTS.md used the old one):
  * - Load comes from `wrk -t1 -c<concurrency>` (closed loop, keep-alive), not
@@ -62,6 +62,8 @@ if (role === 'backend') {
   process.stdout.write(`${p.httpPorts[0]}\n`);
   // Exit on SIGTERM so `NODE_OPTIONS=--cpu-prof` gets to write its profile.
   process.on('SIGTERM', () => process.exit(0));
+  // Where the memory is (heap or not), on request: kill -USR2 <pid>.
+  process.on('SIGUSR2', () => process.stderr.write(`${JSON.stringify(process.memoryUsage())}\n`));
 }
 
 async function child(extra: string[]): Promise<{ proc: ChildProcess; port: number }> {
@@ -259,20 +261,19 @@ async function main(): Promise<void> {
   const seconds = Number(args.get('seconds') ?? (quick ? 2 : 10));
   const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3));
   const concurrency = Number(args.get('concurrency') ?? 32);
-  const workers = Number(args.get('workers') ?? 1);
   const backends = (args.get('backends') ?? (nginxBin ? 'node,nginx' : 'node')).split(',');
   const nginxWorkers = nginxBin ? (args.get('nginx-workers') ?? `1,${os.cpus().length}`).split(',').map(Number) : [];
-  const json: Record<string, unknown> = { seconds, rounds, concurrency, workers, load: wrkBin ? 'wrk -t1' : 'node:http client', backends: {} };
+  const json: Record<string, unknown> = { seconds, rounds, concurrency, load: wrkBin ? 'wrk -t1' : 'node:http client', backends: {} };
   console.log(
     `ingress bench: ${rounds} interleaved rounds × ${seconds} s per path, ${concurrency} keep-alive connections from ${wrkBin ? 'wrk -t1' : 'the node:http client in this process (wrk not installed)'}, ` +
-      `${os.cpus().length} cores, node ${process.version}, bramble workers ${workers}${nginxBin ? '' : ', nginx not installed: no nginx comparison'}`,
+      `${os.cpus().length} cores, node ${process.version}, bramble: one process, one thread${nginxBin ? '' : ', nginx not installed: no nginx comparison'}`,
   );
   for (const kind of backends) {
     const backend = kind === 'nginx' ? await startNginx(1) : await startNode(['--role=backend']);
     const paths: [string, Proc][] = [['direct (pod)', backend]];
     const procs: Proc[] = [];
     try {
-      const ours = await startNode(['--role=ingress', `--backend=${backend.port}`, `--workers=${workers}`]);
+      const ours = await startNode(['--role=ingress', `--backend=${backend.port}`]);
       procs.push(ours);
       paths.push(['bramble ingress', ours]);
       for (const w of nginxWorkers) {
