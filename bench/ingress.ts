@@ -26,7 +26,8 @@
  *   medians are printed, because other engineers' tests share the machine.
  *   Each row also gives the proxy's own CPU time per request (utime+stime
  *   of its processes / requests), which is less sensitive to that sharing,
- *   and its RSS after the run.
+ *   and its RSS after the run. Node children run with bin/bramble's V8 flag
+ *   (--max-semi-space-size=2), so the RSS is what the agent would carry.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -67,7 +68,8 @@ if (role === 'backend') {
 }
 
 async function child(extra: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', new URL(import.meta.url).pathname, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The V8 flag bin/bramble gives the agent (a 2 MB semi-space), so the proxy's RSS is the agent's kind.
+  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=2', new URL(import.meta.url).pathname, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
   return { proc, port: Number(line.toString().trim()) };
 }
