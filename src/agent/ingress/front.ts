@@ -111,6 +111,11 @@ export class FrontConn {
     // Idle between requests (or a head that never completes): close. A slow answer is the upstream timeout's business.
     if (!this.busy) this.socket.destroy();
   };
+  /** The client half-closed (servers listen with allowHalfOpen, as node:http does): answer what is in flight, then close. */
+  private readonly onEnd = () => {
+    if (this.busy) this.closeAfter = true;
+    else this.socket.end();
+  };
   private readonly onClose = () => {
     const abort = this.onAbort;
     this.onAbort = undefined;
@@ -124,6 +129,7 @@ export class FrontConn {
     socket.setTimeout(o.keepAliveTimeoutMs);
     socket.on('data', this.onData);
     socket.on('timeout', this.onTimeout);
+    socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', noop);
   }
@@ -169,6 +175,7 @@ export class FrontConn {
     const s = this.socket;
     s.off('data', this.onData);
     s.off('timeout', this.onTimeout);
+    s.off('end', this.onEnd);
     s.off('close', this.onClose);
     s.off('error', noop);
     s.setTimeout(0);

@@ -299,3 +299,14 @@ test('pipelined requests are answered in order; HEAD has no body; Connection: cl
   assert.match(old.got, /^HTTP\/1\.1 200/);
   assert.equal(bodies(old.got)[0].method, 'GET');
 });
+
+test('a client that half-closes after its request still gets the answer', async () => {
+  const sock = net.connect(proxy.httpPorts[0]!, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let got = '';
+  sock.on('data', (d) => (got += d.toString('latin1')));
+  sock.end('GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\n');
+  await new Promise((r) => sock.once('close', r));
+  assert.match(got, /^HTTP\/1\.1 200/);
+  assert.equal(bodies(got)[0].method, 'GET');
+});

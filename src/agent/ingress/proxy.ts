@@ -14,7 +14,6 @@
  * forwarded and then piped byte for byte.
  */
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -357,9 +356,10 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     },
   };
   try {
-    for (const l of opts.http) running.httpPorts.push(await listen(net.createServer(front('http')), l));
+    for (const l of opts.http) running.httpPorts.push(await listen(net.createServer({ allowHalfOpen: true }, front('http')), l));
     for (const l of opts.https) {
       const srv = tls.createServer({
+        allowHalfOpen: true,
         cert: opts.defaultCert.certPem,
         key: opts.defaultCert.keyPem,
         ALPNProtocols: ['http/1.1'],
