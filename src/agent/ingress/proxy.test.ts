@@ -65,6 +65,16 @@ before(async () => {
     if (req.url === '/hang') return true; // never answers
     return false;
   });
+  const echo = await backend('echo', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ method: req.method, body, te: req.headers['transfer-encoding'] ?? null, cl: req.headers['content-length'] ?? null, conn: req.socket.remotePort }));
+    });
+    return true;
+  });
   const dead = await closedPort();
   const eps = new EndpointIndex();
   const service = (name: string, ports: number[]) => {
@@ -83,6 +93,7 @@ before(async () => {
     eps.setSlice({ metadata: { namespace: 'default', name: `rr-${i}`, labels: { 'kubernetes.io/service-name': 'rr' } }, addressType: 'IPv4', ports: [{ name: 'http', port: p }], endpoints: [{ addresses: ['127.0.0.1'] }] });
   }
   service('slow', [slow]);
+  service('echo', [echo]);
   service('dead', [dead]);
   service('empty', []);
   const be = (name: string) => ({ service: { name, port: { number: 80 } } });
@@ -100,6 +111,7 @@ before(async () => {
               { path: '/stream', pathType: 'Exact', backend: be('slow') },
               { path: '/hang', pathType: 'Exact', backend: be('slow') },
               { path: '/dead', pathType: 'Prefix', backend: be('dead') },
+              { path: '/echo', pathType: 'Prefix', backend: be('echo') },
               { path: '/empty', pathType: 'Prefix', backend: be('empty') },
             ],
           },
@@ -227,4 +239,74 @@ test('WebSocket upgrade is forwarded and piped both ways', async () => {
   await until(() => got.length >= frame.length);
   assert.deepEqual(got, frame);
   sock.destroy();
+});
+
+/** Writes raw bytes on one connection and collects what comes back until `done(text)` says enough. */
+async function raw(writes: string[], done: (got: string) => boolean): Promise<{ got: string; ended: boolean }> {
+  const sock = net.connect(proxy.httpPorts[0]!, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let got = '';
+  let ended = false;
+  sock.on('data', (d) => (got += d.toString('latin1')));
+  sock.on('end', () => (ended = true));
+  for (const w of writes) {
+    sock.write(w);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  for (let i = 0; i < 150 && !done(got); i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 50));
+  sock.destroy();
+  return { got, ended };
+}
+
+const bodies = (got: string) => [...got.matchAll(/\{[^}]*\}/g)].map((m) => JSON.parse(m[0]));
+
+test('request bodies (sized and chunked) on a keep-alive connection after a bodiless request, upstream connections reused', async () => {
+  const { got } = await raw(
+    [
+      'GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\n',
+      'POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhello',
+      'POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n',
+      'GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    ],
+    (g) => bodies(g).length === 4,
+  );
+  const b = bodies(got);
+  assert.deepEqual(
+    b.map((x) => [x.method, x.body, x.te, x.cl]),
+    [
+      ['GET', '', null, null],
+      ['POST', 'hello', null, '5'],
+      ['POST', 'abcde', 'chunked', null],
+      ['GET', '', null, null],
+    ],
+  );
+  // Sequential requests share one upstream connection (keep-alive to the pod).
+  const more = [];
+  for (let i = 0; i < 3; i++) more.push(JSON.parse((await get('/echo', 'app.test')).body).conn);
+  assert.equal(new Set(more).size, 1, `upstream connections used: ${more}`);
+});
+
+test('pipelined requests are answered in order; HEAD has no body; Connection: close closes', async () => {
+  const { got } = await raw(['GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\nHEAD /echo HTTP/1.1\r\nHost: app.test\r\n\r\nGET /nope HTTP/1.1\r\nHost: nope.test\r\n\r\n'], (g) => g.includes('404 Not Found\n'));
+  const statuses = [...got.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+  assert.deepEqual(statuses, ['200', '200', '404']);
+  assert.equal(bodies(got).length, 1, 'HEAD answered without a body');
+  const closing = await raw(['GET /echo HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n'], (g) => g.includes('}'));
+  assert.match(closing.got, /connection: close/i);
+  assert.ok(closing.ended, 'the proxy closed the connection');
+  const old = await raw(['GET /echo HTTP/1.0\r\nHost: app.test\r\n\r\n'], (g) => g.includes('}'));
+  assert.match(old.got, /^HTTP\/1\.1 200/);
+  assert.equal(bodies(old.got)[0].method, 'GET');
+});
+
+test('a client that half-closes after its request still gets the answer', async () => {
+  const sock = net.connect(proxy.httpPorts[0]!, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let got = '';
+  sock.on('data', (d) => (got += d.toString('latin1')));
+  sock.end('GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\n');
+  await new Promise((r) => sock.once('close', r));
+  assert.match(got, /^HTTP\/1\.1 200/);
+  assert.equal(bodies(got)[0].method, 'GET');
 });

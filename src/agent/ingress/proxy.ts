@@ -1,7 +1,9 @@
 /**
  * The ingress controller's HTTP(S) reverse proxy: plain HTTP and HTTPS (SNI)
  * listeners in front of one routing table (routes.ts), forwarding to pod IPs
- * over keep-alive connections.
+ * over keep-alive connections (upstream.ts: a pool and a small HTTP/1.1
+ * client, because node:http's client machinery cost ~8× the server side per
+ * request; see that file).
  *
  * As ingress-nginx: Host is kept; X-Forwarded-For (appended), -Proto, -Host,
  * -Port and X-Real-IP are set; hop-by-hop headers are dropped both ways; no
@@ -12,12 +14,13 @@
  * forwarded and then piped byte for byte.
  */
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { logger } from '../../util/log.ts';
 import type { Backend, Endpoint, RoutingTable } from './routes.ts';
+import { UpstreamPool } from './upstream.ts';
+import { FrontConn, type FrontRequest } from './front.ts';
 
 const log = logger('ingress');
 
@@ -72,6 +75,61 @@ function forwardedHeaders(req: http.IncomingMessage, proto: 'http' | 'https', lo
   return h;
 }
 
+/** Request headers that forwardedHead sets itself, or that describe the client's hop only. */
+const SET_HERE = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'host', 'content-length', 'transfer-encoding']);
+
+/** What the proxy needs from a request's headers, read once from rawHeaders (req.headers is built lazily; not touching it saves an object per request). */
+interface RequestFacts {
+  host: string | undefined;
+  /** Earlier X-Forwarded-For values, joined. */
+  xff: string | undefined;
+  contentLength: string | undefined;
+  chunked: boolean;
+  /** Header names listed in Connection (beyond keep-alive/close): this hop's, not forwarded. */
+  named: Set<string> | undefined;
+}
+
+function requestFacts(raw: string[]): RequestFacts {
+  const f: RequestFacts = { host: undefined, xff: undefined, contentLength: undefined, chunked: false, named: undefined };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Cheap first-letter filter: most headers start with none of c, h, t, x.
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x63 && c !== 0x68 && c !== 0x74 && c !== 0x78) continue;
+    const lower = name.toLowerCase();
+    const v = raw[i + 1]!;
+    if (lower === 'host') f.host ??= v;
+    else if (lower === 'x-forwarded-for') f.xff = f.xff === undefined ? v : `${f.xff}, ${v}`;
+    else if (lower === 'content-length') f.contentLength = v;
+    else if (lower === 'transfer-encoding') f.chunked = true;
+    else if (lower === 'connection') {
+      for (const t of v.split(',')) {
+        const n = t.trim().toLowerCase();
+        if (n && n !== 'keep-alive' && n !== 'close') (f.named ??= new Set()).add(n);
+      }
+    }
+  }
+  return f;
+}
+
+/** The request head for the pod: end-to-end headers in the client's order and spelling, then the forwarded ones. */
+function forwardedHead(method: string, url: string, raw: string[], f: RequestFacts, ep: Endpoint, proto: 'http' | 'https', socket: net.Socket): string {
+  let head = `${method} ${url} HTTP/1.1\r\nhost: ${f.host ?? `${ep.ip}:${ep.port}`}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || SET_HERE.has(lower) || f.named?.has(lower)) continue;
+    head += `${name}: ${raw[i + 1]}\r\n`;
+  }
+  const ra = socket.remoteAddress ?? '';
+  const remote = ra.startsWith('::ffff:') ? ra.slice(7) : ra;
+  head += `x-forwarded-for: ${f.xff ? `${f.xff}, ${remote}` : remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-host: ${f.host ?? ''}\r\nx-forwarded-port: ${socket.localPort ?? 0}\r\n`;
+  // Framing: the server side de-chunked the body, so a chunked one is chunked again; a sized one keeps its size.
+  if (f.chunked) head += 'transfer-encoding: chunked\r\n';
+  else if (f.contentLength !== undefined) head += `content-length: ${f.contentLength}\r\n`;
+  return head + '\r\n';
+}
+
 function requestPath(url: string | undefined): string {
   const u = url ?? '/';
   const q = u.indexOf('?');
@@ -100,7 +158,7 @@ function plain(res: http.ServerResponse, status: number, text: string): void {
 export async function startIngressProxy(opts: IngressProxyOptions): Promise<RunningIngressProxy> {
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
   const readTimeoutMs = opts.readTimeoutMs ?? 60_000;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
+  const pool = new UpstreamPool({ connectTimeoutMs, readTimeoutMs });
   const next = new Map<string, number>();
 
   /** Round robin over a backend's endpoints. */
@@ -112,8 +170,8 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     return b.endpoints[i];
   }
 
-  function route(req: http.IncomingMessage): { ep?: Endpoint; status?: number; text?: string } {
-    const m = opts.table().match(req.headers.host, requestPath(req.url));
+  function route(host: string | undefined, url: string | undefined): { ep?: Endpoint; status?: number; text?: string } {
+    const m = opts.table().match(host, requestPath(url));
     if (!m) return { status: 404, text: 'Not Found' };
     const ep = pick(m.backend);
     if (!ep) return { status: 503, text: 'Service Temporarily Unavailable' };
@@ -131,36 +189,87 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
 
   function handler(proto: 'http' | 'https') {
     return (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const r = route(req);
+      const f = requestFacts(req.rawHeaders);
+      const r = route(f.host, req.url);
       if (!r.ep) return plain(res, r.status!, r.text!);
       const ep = r.ep;
-      const preq = http.request({ host: ep.ip, port: ep.port, method: req.method, path: req.url, headers: forwardedHeaders(req, proto, req.socket.localPort ?? 0), agent });
-      onConnectTimeout(preq);
-      preq.setTimeout(readTimeoutMs, () => preq.destroy(Object.assign(new Error('read timeout'), { code: 'ETIMEDOUT' })));
-      preq.on('response', (pres) => {
-        res.writeHead(pres.statusCode ?? 502, pres.statusMessage, endToEnd(pres.headers));
-        // Streaming responses (server-sent events, chunked logs): headers go out at once, not with the first chunk.
-        if (pres.headers['content-length'] === undefined) res.flushHeaders();
-        pres.pipe(res);
-        pres.on('error', () => res.destroy());
-      });
-      preq.on('error', (e: NodeJS.ErrnoException) => {
-        const timeout = e.code === 'ETIMEDOUT' || e.code === 'ECONNECTTIMEOUT';
-        log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: e.message });
-        plain(res, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+      const hasBody = f.chunked || (f.contentLength !== undefined && f.contentLength !== '0');
+      const resume = () => x.resume();
+      const x = pool.request(ep.ip, ep.port, forwardedHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, f, ep, proto, req.socket), { hasBody, chunked: f.chunked, noResponseBody: req.method === 'HEAD' }, {
+        head(h) {
+          try {
+            res.writeHead(h.status, h.reason, h.headers);
+          } catch {
+            // A header node refuses to send (invalid characters): the pod's answer is unusable.
+            x.abort();
+            return plain(res, 502, 'Bad Gateway');
+          }
+          // Streaming responses (server-sent events, chunked logs): headers go out at once, not with the first chunk.
+          if (h.contentLength === undefined) res.flushHeaders();
+        },
+        data(chunk) {
+          if (res.write(chunk)) return true;
+          res.once('drain', resume);
+          return false;
+        },
+        end(last) {
+          res.end(last);
+        },
+        error(code, beforeHead) {
+          log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: code });
+          if (!beforeHead) return void res.destroy();
+          const timeout = code === 'connect-timeout' || code === 'read-timeout';
+          plain(res, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+        },
       });
       // The client went away before the backend answered: stop the backend request too.
-      res.on('close', () => {
-        if (!res.writableFinished) preq.destroy();
+      res.once('close', () => {
+        if (!res.writableFinished) x.abort();
       });
-      req.pipe(preq);
+      if (hasBody) {
+        req.on('data', (c: Buffer) => {
+          if (!x.write(c)) {
+            req.pause();
+            x.onDrain(() => req.resume());
+          }
+        });
+        req.on('end', () => x.finish());
+      }
+    };
+  }
+
+  /** The hot path (front.ts): a bodiless request parsed off the socket, forwarded without node:http objects. */
+  function serveFast(proto: 'http' | 'https') {
+    return (c: FrontConn, r: FrontRequest) => {
+      const rt = route(r.host, r.url);
+      if (!rt.ep) return c.plain(rt.status!, rt.text!);
+      const ep = rt.ep;
+      const head = forwardedHead(r.method, r.url, r.rawHeaders, { host: r.host, xff: r.xff, contentLength: undefined, chunked: false, named: r.named }, ep, proto, c.socket);
+      const isHead = r.method === 'HEAD';
+      const resume = () => x.resume();
+      const x = pool.request(ep.ip, ep.port, head, { hasBody: false, chunked: false, noResponseBody: isHead }, {
+        head: (h) => c.head(h.status, h.reason, h.headers, h.contentLength, !!h.noBody || isHead),
+        data(chunk) {
+          if (c.write(chunk)) return true;
+          c.onDrain(resume);
+          return false;
+        },
+        end: (last) => c.end(last),
+        error(code, beforeHead) {
+          log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: code });
+          if (!beforeHead) return c.destroy();
+          const timeout = code === 'connect-timeout' || code === 'read-timeout';
+          c.plain(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+        },
+      });
+      c.onAbort = () => x.abort();
     };
   }
 
   function upgrade(proto: 'http' | 'https') {
     return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
-      const r = route(req);
+      const r = route(req.headers.host, req.url);
       if (!r.ep) {
         socket.end(`HTTP/1.1 ${r.status} ${r.text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
         return;
@@ -208,12 +317,11 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
   const sockets = new Set<net.Socket>();
   /** Backend ends of upgraded connections. */
   const tunnels = new Set<Duplex>();
-  const listen = async (srv: http.Server | https.Server, l: Listen): Promise<number> => {
+  const listen = async (srv: net.Server, l: Listen): Promise<number> => {
     srv.on('connection', (s: net.Socket) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
-    srv.on('clientError', (_e, s: Duplex) => s.destroy());
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(l.port, l.host, () => {
@@ -224,6 +332,17 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
     servers.push(srv);
     return (srv.address() as net.AddressInfo).port;
   };
+  /** node:http for what front.ts hands over (bodies, upgrades, HTTP/1.0, odd heads); it never listens itself. */
+  const fallback = (proto: 'http' | 'https'): http.Server => {
+    const srv = http.createServer(handler(proto));
+    srv.on('upgrade', upgrade(proto));
+    srv.on('clientError', (_e, s: Duplex) => s.destroy());
+    return srv;
+  };
+  const front = (proto: 'http' | 'https') => {
+    const o = { serve: serveFast(proto), fallback: fallback(proto), keepAliveTimeoutMs: 5_000 };
+    return (s: net.Socket) => void new FrontConn(s, o);
+  };
 
   const running: RunningIngressProxy = {
     httpPorts: [],
@@ -232,24 +351,22 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
       const closed = servers.map((s) => new Promise((r) => s.close(() => r(undefined))));
       for (const s of sockets) s.destroy();
       for (const s of tunnels) s.destroy();
-      agent.destroy();
+      pool.destroy();
       await Promise.all(closed);
     },
   };
   try {
-    for (const l of opts.http) {
-      const srv = http.createServer(handler('http'));
-      srv.on('upgrade', upgrade('http'));
-      running.httpPorts.push(await listen(srv, l));
-    }
+    for (const l of opts.http) running.httpPorts.push(await listen(net.createServer({ allowHalfOpen: true }, front('http')), l));
     for (const l of opts.https) {
-      const srv = https.createServer({
+      const srv = tls.createServer({
+        allowHalfOpen: true,
         cert: opts.defaultCert.certPem,
         key: opts.defaultCert.keyPem,
+        ALPNProtocols: ['http/1.1'],
         SNICallback: (name, cb) => cb(null, opts.contextFor?.(name) ?? defaultCtx),
       });
-      srv.on('request', handler('https'));
-      srv.on('upgrade', upgrade('https'));
+      srv.on('secureConnection', front('https'));
+      srv.on('tlsClientError', () => undefined);
       running.httpsPorts.push(await listen(srv, l));
     }
   } catch (e) {
