@@ -55,7 +55,7 @@ export async function up(o: UpOptions): Promise<LabRecord> {
   const prior = readLab(dir);
   if (prior) throw new Error(`${dir} already holds a lab (${prior.boards.length} boards): run 'bramble lab down --dir ${o.dir}' first`);
   if (o.nodes < 1 || o.nodes > 200) throw new Error('--nodes must be between 1 and 200');
-  if (o.servers > 1) o.say(`note: joining extra servers is not supported yet; board-1 is the only server, the other ${o.nodes - 1} boards are agents`);
+  if (o.servers > 1) throw new Error('a lab has one server for now (servers cannot share a datastore yet)');
   const subnet = o.subnet ? parseCIDR(o.subnet) : defaultSubnet();
   if (o.subnet && collides(subnet)) throw new Error(`subnet ${o.subnet} overlaps a route the host already has (see 'ip route')`);
   fs.mkdirSync(dir, { recursive: true });

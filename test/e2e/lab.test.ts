@@ -80,6 +80,18 @@ after(async () => {
 });
 
 describe('bramble lab', () => {
+  it('refuses --servers above 1 with the reason, creating nothing', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lab-servers-'));
+    try {
+      const r = await labHelpers(other, home).lab(['up', '--nodes', '3', '--servers', '2']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--servers 2: a lab has one server for now/);
+      assert.equal(fs.existsSync(path.join(other, 'lab.json')), false);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('brings up 3 Ready nodes with InternalIPs on the lab subnet, reachable from the host', async () => {
     const ns = await nodes();
     assert.deepEqual(ns.map((n) => n.name).sort(), ['board-1', 'board-2', 'board-3']);
