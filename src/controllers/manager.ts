@@ -30,6 +30,8 @@ export interface ControllerConfig {
   apiServerPort: number;
   /** `--lb-pool`: LoadBalancer address ranges/CIDRs (empty: Services get node addresses, as k3s ServiceLB). */
   lbPools?: string[];
+  /** Asks a node's agent whether it is alive (the servicelb controller's fast failover); none: readiness only. */
+  agentProbe?: (address: string, port: number) => Promise<boolean>;
 }
 
 export const defaultControllerConfig: ControllerConfig = {

@@ -10,6 +10,7 @@ import { resources } from '../api/resources.ts';
 import { printerFor } from '../api/tables/index.ts';
 import { createHandler } from '../apiserver/handler.ts';
 import { createMetricsApi } from '../apiserver/metrics/index.ts';
+import { createAgentProbe } from '../controllers/servicelb/liveness.ts';
 import { listen, type RunningServer } from '../apiserver/server.ts';
 import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
 import { caCertHash, ensureServerPKI } from '../cluster/pki/server-pki.ts';
@@ -130,7 +131,9 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   );
   const port = server.address.port;
   // Started once the port is known: the `kubernetes` Service's endpoints name it.
-  const controllerConfig = { ...cfg.controllers, apiServerPort: port };
+  // The servicelb controller asks announcing nodes' agents whether they are alive (fast LoadBalancer failover).
+  const agentProbe = createAgentProbe(pki.apiserverClient);
+  const controllerConfig = { ...cfg.controllers, apiServerPort: port, agentProbe };
   running.push(
     guard(runControllers(
       { client, informers: new InformerFactory(client), recorder: recorderFactory(client), config: controllerConfig, clock: realClock },
@@ -191,6 +194,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       ready = false;
       controllers.abort();
       metrics.close();
+      agentProbe.close();
       await server.close();
       await Promise.all(running);
       await backend.close();

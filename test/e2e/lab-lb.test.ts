@@ -1,14 +1,16 @@
 /**
  * LoadBalancer Services end to end in `bramble lab` (root): three boards,
- * the server started with `--lb-pool <lab subnet .200-.220>` and a 10 s
- * node-monitor grace period; board-2 and board-3 labelled
+ * the server started with `--lb-pool <lab subnet .200-.220>` and the
+ * default node-monitor grace period (40 s); board-2 and board-3 labelled
  * `svccontroller.bramble.io/enablelb=true` (so the API server's board-1 is
  * never the one announcing, and is never killed).
  *
  * - Pool mode (MetalLB layer 2): a Service over 3 hello-node pods with
  *   `loadBalancerIP` .210 gets EXTERNAL-IP .210, one board holds the address
  *   and the host (on the LAN bridge) gets HTTP answers from it; killing that
- *   board moves the address to the other one: the failover time is printed.
+ *   board moves the address to the other one within 10 s — the server's
+ *   probes of the announcing agent notice, not node readiness — and the
+ *   failover time is printed.
  * - Seed 004: MetalLB's `metallb-system/config` ConfigMap, as the seed
  *   writes it, adds a pool; a Service with `loadBalancerIP` from it answers.
  * - Node mode (k3s ServiceLB): a Service annotated
@@ -70,7 +72,6 @@ before(async () => {
       '--nodes', '3',
       '--subnet', cidrString(subnet),
       `--server-flag=--lb-pool=${poolFirst}-${poolLast}`,
-      '--server-flag=--node-monitor-grace-period=10s',
       '--timeout', '240',
     ]),
     'lab up',
@@ -204,15 +205,15 @@ spec:
     await until(`an answer from ${wantedIP} again`, 60_000, () => httpGet(wantedIP, 80, 500), 200);
     const failoverMs = Date.now() - t0;
     const moved = (await svcJSON('hello-lb')).metadata.annotations?.['svccontroller.bramble.io/announce-node'];
-    process.stdout.write(`# failover: ${announcer} killed -> ${wantedIP}:80 answered again from ${moved} after ${(failoverMs / 1000).toFixed(1)} s (node-monitor-grace-period 10 s)\n`);
+    process.stdout.write(`# failover: ${announcer} killed -> ${wantedIP}:80 answered again from ${moved} after ${(failoverMs / 1000).toFixed(1)} s (default node-monitor-grace-period 40 s; the agent probe decides)\n`);
     assert.equal(moved, other);
     assert.deepEqual(holders(wantedIP).filter((b) => b !== announcer), [other]);
     // Once the dead board's pod is out of the endpoints, every request is answered.
-    await until('the dead pod out of the endpoints', 60_000, async () => {
+    await until('the dead pod out of the endpoints (after the 40 s grace period)', 120_000, async () => {
       let n = 0;
       for (let i = 0; i < 10; i++) if (await httpGet(wantedIP, 80, 1000).then(() => true, () => false)) n++;
       return n === 10 ? true : undefined;
     });
-    assert.ok(failoverMs < 30_000, `failover took ${failoverMs} ms`);
+    assert.ok(failoverMs < 10_000, `failover took ${failoverMs} ms`);
   });
 });

@@ -250,3 +250,44 @@ describe('servicelb controller, node mode: ports taken on the nodes (as k3s svcl
     await c.eventually('second gets the node when first moves off the port', async () => ingress(await get('second')).length === 1);
   });
 });
+
+describe('servicelb controller, pool mode: an announcing node whose agent stops answering', () => {
+  let c: TestCluster;
+  const dead = new Set<string>();
+  const probed: string[] = [];
+  before(async () => {
+    // The probe stands in for the agents' /healthz: a node is dead when its address is in `dead`.
+    const probe = async (address: string) => (probed.push(address), !dead.has(address));
+    c = await openTestCluster({ controllers: { servicelb: serviceLBControllerFactory }, config: { lbPools: ['10.10.10.50-10.10.10.52'], agentProbe: probe } });
+    for (const n of ['board-a', 'board-b', 'board-c']) await c.addNode(n);
+  });
+  after(async () => c?.close());
+  const get = (name: string) => c.client.get(resources.services, 'default', name);
+  const ipOf = async (node: string) => (await c.client.get(resources.nodes, '', node))['status'].addresses.find((a: Obj) => a['type'] === 'InternalIP')['address'];
+
+  it('moves the address within seconds, while the node is still Ready', async () => {
+    await c.client.create(resources.services, 'default', lbService('fast'));
+    const first = await c.eventually('announced', async () => (await get('fast'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION] as string | undefined);
+    const firstIP = await ipOf(first);
+    await c.eventually('the announcer is probed', async () => probed.includes(firstIP));
+    const t0 = Date.now();
+    dead.add(firstIP);
+    const next = await c.eventually('moved', async () => {
+      const a = (await get('fast'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION];
+      return a && a !== first && a;
+    });
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 2000 && ms < 6000, `moved after ${ms} ms (3 missed probes at 1 s)`);
+    assert.notEqual(next, first);
+    // Still Ready, but not picked for a new Service while it does not answer.
+    for (const name of ['fresh-1', 'fresh-2']) {
+      await c.client.create(resources.services, 'default', lbService(name));
+      const a = await c.eventually(`${name} announced`, async () => (await get(name))['metadata'].annotations?.[ANNOUNCE_ANNOTATION] as string | undefined);
+      assert.notEqual(a, first, `${name} went to the silent node`);
+    }
+    // It answers again: eligible again, and the moved address stays where it is.
+    dead.delete(firstIP);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await get('fast'))['metadata'].annotations?.[ANNOUNCE_ANNOTATION], next);
+  });
+});

@@ -32,6 +32,8 @@ import type { Controller, ControllerContext } from '../manager.ts';
 import { INGRESS_CONTROLLER, ingressClasses } from '../ingress/ingress.ts';
 import { METALLB_CONFIGMAP, METALLB_NAMESPACE, MetalLBConfigError, parseMetalLBConfig } from './metallb-config.ts';
 import { firstFree, parsePool, poolOf, type NamedPool } from './pool.ts';
+import { AnnouncerLiveness } from './liveness.ts';
+import { scrapeTarget } from '../../apiserver/metrics/collector.ts';
 
 const log = logger('servicelb-controller');
 
@@ -78,6 +80,8 @@ export class ServiceLBController implements Controller {
   private configPools: NamedPool[] = [];
   private readonly configMaps: Informer;
   private readonly ingressClasses: Informer;
+  /** Probes of the announcing nodes' agents (when the server gave a probe). */
+  private readonly liveness: AnnouncerLiveness | undefined;
   /** Port clashes already reported, so a resync does not repeat the event. */
   private readonly warnedClash = new Set<string>();
   /** Pool addresses this process has given out, by Service key (the cache may lag our own writes). */
@@ -119,6 +123,16 @@ export class ServiceLBController implements Controller {
     };
     this.nodes.addHandler({ add: all, update: (o, n) => nodeKey(o) !== nodeKey(n) && all(), delete: all });
     this.ingressClasses.addHandler({ add: all, update: all, delete: all });
+    const probe = ctx.config.agentProbe;
+    this.liveness = probe && new AnnouncerLiveness({
+      probe,
+      targets: () => this.announcers(),
+      keep: (name) => {
+        const n = this.nodes.getByName('', name);
+        return n !== undefined && isReady(n);
+      },
+      changed: all,
+    });
     const svcOfSlice = (s: Obj) => {
       const name = s['metadata']?.labels?.['kubernetes.io/service-name'];
       const svc = name && this.services.getByName(s['metadata'].namespace, name);
@@ -168,6 +182,7 @@ export class ServiceLBController implements Controller {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     if (signal.aborted) return;
     if (this.flagPools.length) log.info('load-balancer address pool', { ranges: this.flagPools[0]!.ranges.length });
+    this.liveness?.start(signal);
     await runWorkers(this.queue, 1, (key) => this.reconcile(key), (key, err, retry) =>
       log.warn('sync failed', { service: key, err: err instanceof Error ? err.message : String(err), retry }),
     );
@@ -207,7 +222,8 @@ export class ServiceLBController implements Controller {
       return { requeueAfterMs: resyncMs };
     }
     this.assigned.set(key, ip);
-    let candidates = eligible.map((n) => String(n['metadata'].name));
+    // A node whose agent stopped answering is out at once, well before it turns NotReady.
+    let candidates = eligible.map((n) => String(n['metadata'].name)).filter((n) => !this.liveness?.isDown(n));
     if (svc['spec']?.externalTrafficPolicy === 'Local') {
       const withEndpoints = this.nodesWithReadyEndpoints(svc);
       candidates = candidates.filter((n) => withEndpoints.has(n));
@@ -222,6 +238,19 @@ export class ServiceLBController implements Controller {
     }
     await this.writeStatus(svc, [ip]);
     return { requeueAfterMs: resyncMs };
+  }
+
+  /** The nodes announcing some pool address now, with their agents' address and port. */
+  private announcers(): Map<string, { address: string; port: number }> {
+    const out = new Map<string, { address: string; port: number }>();
+    for (const s of this.services.list()) {
+      const name = s['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] as string | undefined;
+      if (!name || out.has(name)) continue;
+      const node = this.nodes.getByName('', name);
+      const t = node && scrapeTarget(node);
+      if (t) out.set(name, { address: t.address, port: t.port });
+    }
+    return out;
   }
 
   private nodeMode(svc: Obj): boolean {
