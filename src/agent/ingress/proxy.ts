@@ -160,11 +160,18 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
   const readTimeoutMs = opts.readTimeoutMs ?? 60_000;
   const pool = new UpstreamPool({ connectTimeoutMs, readTimeoutMs });
   const next = new Map<string, number>();
+  /**
+   * Each Backend's round-robin key, built once per routing table rather than
+   * per request (a new string is hashed again on every Map lookup). The
+   * counters stay keyed by name so a table rebuild does not reset them.
+   */
+  const keys = new WeakMap<Backend, string>();
 
   /** Round robin over a backend's endpoints. */
   function pick(b: Backend): Endpoint | undefined {
     if (!b.endpoints.length) return undefined;
-    const key = `${b.namespace}/${b.service}:${b.port}`;
+    let key = keys.get(b);
+    if (key === undefined) keys.set(b, (key = `${b.namespace}/${b.service}:${b.port}`));
     const i = (next.get(key) ?? 0) % b.endpoints.length;
     next.set(key, i + 1);
     return b.endpoints[i];
