@@ -124,6 +124,8 @@ export class FrontConn {
   private pendingHead: string | undefined;
   /** Last read or completed response (Date.now()); see `sweep`. */
   private activeAt = Date.now();
+  /** Whatever the serve function keeps per connection (proxy.ts: its reused response handlers). */
+  state: unknown = undefined;
   /** Aborts the current exchange if the client goes away. */
   onAbort: (() => void) | undefined;
   private readonly onData = (d: Buffer) => this.received(d);

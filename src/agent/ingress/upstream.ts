@@ -86,7 +86,8 @@ type State = 'head' | 'fixed' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'tr
 /** One request/response on one pooled connection. */
 class Conn {
   readonly socket: net.Socket;
-  readonly key: string;
+  readonly ip: string;
+  readonly port: number;
   /** Did this connection already carry a complete exchange (so a failure may be a stale keep-alive)? */
   reused = false;
   private h: ExchangeHandlers | undefined;
@@ -111,9 +112,10 @@ class Conn {
   activeAt = 0;
   timeoutMs = 0;
 
-  constructor(pool: UpstreamPool, key: string, socket: net.Socket, connecting: boolean) {
+  constructor(pool: UpstreamPool, ip: string, port: number, socket: net.Socket, connecting: boolean) {
     this.pool = pool;
-    this.key = key;
+    this.ip = ip;
+    this.port = port;
     this.socket = socket;
     this.connecting = connecting;
     socket.on('data', (d: Buffer) => this.onData(d));
@@ -465,6 +467,72 @@ class Conn {
   }
 }
 
+/**
+ * One request: the caller's Exchange and the Conn's handlers in one object
+ * with prototype methods, where closures per request (six for the Exchange,
+ * one for the retry) used to be allocated.
+ */
+class PooledExchange implements Exchange, ExchangeHandlers {
+  conn: Conn;
+  private readonly pool: UpstreamPool;
+  private readonly ip: string;
+  private readonly port: number;
+  private readonly headText: string;
+  private readonly opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean };
+  private readonly h: ExchangeHandlers;
+  private retried = false;
+  private drainFns: (() => void)[] | undefined;
+
+  constructor(pool: UpstreamPool, ip: string, port: number, head: string, opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean }, h: ExchangeHandlers) {
+    this.pool = pool;
+    this.ip = ip;
+    this.port = port;
+    this.headText = head;
+    this.opts = opts;
+    this.h = h;
+    this.conn = pool.take(ip, port) ?? pool.open(ip, port);
+  }
+
+  head(r: ResponseHead): void {
+    this.h.head(r);
+  }
+  data(chunk: Buffer): boolean {
+    return this.h.data(chunk);
+  }
+  end(last?: Buffer): void {
+    this.h.end(last);
+  }
+  error(code: Parameters<ExchangeHandlers['error']>[0], beforeHead: boolean): void {
+    if (code === 'reset' && !this.retried && !this.opts.hasBody && this.conn.stale()) {
+      this.retried = true;
+      this.conn = this.pool.open(this.ip, this.port);
+      this.conn.begin(this.headText, false, false, this.opts.noResponseBody, this);
+      return;
+    }
+    this.h.error(code, beforeHead);
+  }
+
+  write(c: Buffer): boolean {
+    return this.conn.write(c);
+  }
+  finish(): void {
+    this.conn.finish();
+  }
+  pause(): void {
+    this.conn.pauseResponse();
+  }
+  resume(): void {
+    this.conn.resumeResponse();
+  }
+  abort(): void {
+    this.conn.abort();
+  }
+  onDrain(fn: () => void): void {
+    (this.drainFns ??= []).push(fn);
+    this.conn.socket.once('drain', () => this.drainFns!.splice(0).forEach((f) => f()));
+  }
+}
+
 export interface UpstreamPoolOptions {
   connectTimeoutMs: number;
   readTimeoutMs: number;
@@ -479,7 +547,8 @@ export class UpstreamPool {
   readonly readTimeoutMs: number;
   private readonly maxIdle: number;
   private readonly idleTimeoutMs: number;
-  private readonly idle = new Map<string, Conn[]>();
+  /** Idle connections by endpoint IP, then port (two lookups on strings and numbers the caller already has, no key string built per request). */
+  private readonly idle = new Map<string, Map<number, Conn[]>>();
   /** Every open connection, busy or idle: what the sweep looks at and destroy() closes. */
   private readonly live = new Set<Conn>();
   /** How often the sweep runs: a quarter of the shortest timeout, at most 1 s. */
@@ -517,40 +586,13 @@ export class UpstreamPool {
    * any response byte is sent again once on a new connection.
    */
   request(ip: string, port: number, head: string, opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean }, h: ExchangeHandlers): Exchange {
-    const key = `${ip}:${port}`;
-    let conn = this.take(key) ?? this.open(key, ip, port);
-    let retried = false;
-    const drainFns: (() => void)[] = [];
-    const handlers: ExchangeHandlers = {
-      head: h.head,
-      data: h.data,
-      end: h.end,
-      error: (code, beforeHead) => {
-        if (code === 'reset' && !retried && !opts.hasBody && conn.stale()) {
-          retried = true;
-          conn = this.open(key, ip, port);
-          conn.begin(head, false, false, opts.noResponseBody, handlers);
-          return;
-        }
-        h.error(code, beforeHead);
-      },
-    };
-    conn.begin(head, opts.hasBody, opts.chunked, opts.noResponseBody, handlers);
-    return {
-      write: (c) => conn.write(c),
-      finish: () => conn.finish(),
-      pause: () => conn.pauseResponse(),
-      resume: () => conn.resumeResponse(),
-      abort: () => conn.abort(),
-      onDrain: (fn) => {
-        drainFns.push(fn);
-        conn.socket.once('drain', () => drainFns.splice(0).forEach((f) => f()));
-      },
-    };
+    const x = new PooledExchange(this, ip, port, head, opts, h);
+    x.conn.begin(head, opts.hasBody, opts.chunked, opts.noResponseBody, x);
+    return x;
   }
 
-  private take(key: string): Conn | undefined {
-    const list = this.idle.get(key);
+  take(ip: string, port: number): Conn | undefined {
+    const list = this.idle.get(ip)?.get(port);
     // Most recently used first: it is the least likely to have been closed by the pod.
     let c = list?.pop();
     while (c && (c.socket.destroyed || !c.socket.writable)) c = list?.pop();
@@ -558,9 +600,9 @@ export class UpstreamPool {
     return c;
   }
 
-  private open(key: string, ip: string, port: number): Conn {
+  open(ip: string, port: number): Conn {
     const socket = net.connect({ host: ip, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
-    const c = new Conn(this, key, socket, true);
+    const c = new Conn(this, ip, port, socket, true);
     this.live.add(c);
     // Unref'd: an idle pool does not keep the process alive; stopped when the last connection closes.
     this.ticker ??= setInterval(() => this.tick(), this.tickMs).unref();
@@ -577,8 +619,10 @@ export class UpstreamPool {
 
   putIdle(c: Conn): void {
     c.reused = true;
-    let list = this.idle.get(c.key);
-    if (!list) this.idle.set(c.key, (list = []));
+    let byPort = this.idle.get(c.ip);
+    if (!byPort) this.idle.set(c.ip, (byPort = new Map()));
+    let list = byPort.get(c.port);
+    if (!list) byPort.set(c.port, (list = []));
     if (this.closed || list.length >= this.maxIdle) {
       c.socket.destroy();
       return;
@@ -588,11 +632,14 @@ export class UpstreamPool {
   }
 
   dropIdle(c: Conn): void {
-    const list = this.idle.get(c.key);
-    if (!list) return;
+    const byPort = this.idle.get(c.ip);
+    const list = byPort?.get(c.port);
+    if (!byPort || !list) return;
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
-    if (!list.length) this.idle.delete(c.key);
+    if (list.length) return;
+    byPort.delete(c.port);
+    if (!byPort.size) this.idle.delete(c.ip);
   }
 
   destroy(): void {
