@@ -22,6 +22,8 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 16 * 1024;
 /** As node:http's headersTimeout: a request head must be complete within this. */
 const HEAD_TIMEOUT_MS = 60_000;
+/** Bodies up to this size are copied behind the head for a single write; bigger ones go as two buffers (corked). */
+const ONE_WRITE_MAX = 16 * 1024;
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\/[^\x00-\x20\x7f]*) HTTP\/1\.1$/;
 /** name ":" value with no control characters but HTAB (CR and LF are the line ends already split on). */
@@ -94,6 +96,22 @@ export interface FrontOptions {
   keepAliveTimeoutMs: number;
 }
 
+/**
+ * Idle keep-alive connections are closed by one sweep per second over all
+ * of them, not by socket.setTimeout: a socket timeout is re-queued on every
+ * read and write (two timer-list moves and a libuv clock read per request),
+ * while a sweep costs a field store per request. Idle closing happens
+ * between keepAliveTimeoutMs and one second later.
+ */
+const SWEEP_MS = 1_000;
+const live = new Set<FrontConn>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const c of live) c.expireIfIdle(now);
+}
+
 export class FrontConn {
   readonly socket: net.Socket;
   private readonly o: FrontOptions;
@@ -104,19 +122,20 @@ export class FrontConn {
   private chunked = false;
   private noBody = false;
   private pendingHead: string | undefined;
+  /** Last read or completed response (Date.now()); see `sweep`. */
+  private activeAt = Date.now();
+  /** Whatever the serve function keeps per connection (proxy.ts: its reused response handlers). */
+  state: unknown = undefined;
   /** Aborts the current exchange if the client goes away. */
   onAbort: (() => void) | undefined;
   private readonly onData = (d: Buffer) => this.received(d);
-  private readonly onTimeout = () => {
-    // Idle between requests (or a head that never completes): close. A slow answer is the upstream timeout's business.
-    if (!this.busy) this.socket.destroy();
-  };
   /** The client half-closed (servers listen with allowHalfOpen, as node:http does): answer what is in flight, then close. */
   private readonly onEnd = () => {
     if (this.busy) this.closeAfter = true;
     else this.socket.end();
   };
   private readonly onClose = () => {
+    this.unwatch();
     const abort = this.onAbort;
     this.onAbort = undefined;
     abort?.();
@@ -126,15 +145,31 @@ export class FrontConn {
     this.socket = socket;
     this.o = o;
     socket.setNoDelay(true);
-    socket.setTimeout(o.keepAliveTimeoutMs);
     socket.on('data', this.onData);
-    socket.on('timeout', this.onTimeout);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', noop);
+    live.add(this);
+    // Unref'd: open client connections alone do not keep the process alive (as a socket timeout does not).
+    sweeper ??= setInterval(sweep, SWEEP_MS).unref();
+  }
+
+  /** Idle between requests (or a head that never completes) for too long: close. A slow answer is the upstream timeout's business. */
+  expireIfIdle(now: number): void {
+    if (!this.busy && now - this.activeAt >= this.o.keepAliveTimeoutMs) {
+      this.unwatch();
+      this.socket.destroy();
+    }
+  }
+
+  private unwatch(): void {
+    if (!live.delete(this) || live.size || !sweeper) return;
+    clearInterval(sweeper);
+    sweeper = undefined;
   }
 
   private received(d: Buffer): void {
+    this.activeAt = Date.now();
     if (this.buf) this.buf = Buffer.concat([this.buf, d]);
     else {
       this.buf = d;
@@ -174,11 +209,10 @@ export class FrontConn {
   private handOver(): void {
     const s = this.socket;
     s.off('data', this.onData);
-    s.off('timeout', this.onTimeout);
     s.off('end', this.onEnd);
     s.off('close', this.onClose);
     s.off('error', noop);
-    s.setTimeout(0);
+    this.unwatch();
     if (this.buf) s.unshift(this.buf);
     this.buf = undefined;
     this.o.fallback.emit('connection', s);
@@ -225,6 +259,24 @@ export class FrontConn {
   /** The response is complete. */
   end(last?: Buffer): void {
     const s = this.socket;
+    const head = this.pendingHead;
+    if (head !== undefined && !this.chunked) {
+      // The usual small sized response: head and body in one buffer, one write (no cork/writev bookkeeping).
+      this.pendingHead = undefined;
+      if (!last?.length || this.noBody) s.write(head, 'latin1');
+      else if (last.length > ONE_WRITE_MAX) {
+        s.cork();
+        s.write(head, 'latin1');
+        s.write(last);
+        s.uncork();
+      } else {
+        const out = Buffer.allocUnsafe(head.length + last.length);
+        out.write(head, 0, 'latin1');
+        last.copy(out, head.length);
+        s.write(out);
+      }
+      return this.done();
+    }
     s.cork();
     if (this.pendingHead !== undefined) s.write(this.pendingHead, 'latin1');
     this.pendingHead = undefined;
@@ -252,6 +304,7 @@ export class FrontConn {
   }
 
   private done(): void {
+    this.activeAt = Date.now();
     this.onAbort = undefined;
     this.busy = false;
     this.chunked = false;

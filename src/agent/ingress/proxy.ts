@@ -19,7 +19,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { logger } from '../../util/log.ts';
 import type { Backend, Endpoint, RoutingTable } from './routes.ts';
-import { UpstreamPool } from './upstream.ts';
+import { UpstreamPool, type Exchange, type ExchangeHandlers, type ResponseHead } from './upstream.ts';
 import { FrontConn, type FrontRequest } from './front.ts';
 
 const log = logger('ingress');
@@ -117,8 +117,13 @@ function forwardedHead(method: string, url: string, raw: string[], f: RequestFac
   let head = `${method} ${url} HTTP/1.1\r\nhost: ${f.host ?? `${ep.ip}:${ep.port}`}\r\n`;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || SET_HERE.has(lower) || f.named?.has(lower)) continue;
+    // Only names starting with c, h, k, p, t, u or x can be in HOP_BY_HOP or SET_HERE: the others skip
+    // the lower-casing and set lookups unless Connection named headers of the client's own.
+    const c = name.charCodeAt(0) | 0x20;
+    if (f.named || c === 0x63 || c === 0x68 || c === 0x6b || c === 0x70 || c === 0x74 || c === 0x75 || c === 0x78) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || SET_HERE.has(lower) || f.named?.has(lower)) continue;
+    }
     head += `${name}: ${raw[i + 1]}\r\n`;
   }
   const ra = socket.remoteAddress ?? '';
@@ -155,16 +160,64 @@ function plain(res: http.ServerResponse, status: number, text: string): void {
   res.end(body);
 }
 
+const GET_OPTS = { hasBody: false, chunked: false, noResponseBody: false };
+const HEAD_OPTS = { hasBody: false, chunked: false, noResponseBody: true };
+
+/**
+ * The fast path's response handlers, one per client connection and reused by
+ * its requests (front.ts serves one at a time), instead of five closures and
+ * an object per request.
+ */
+class FastExchange implements ExchangeHandlers {
+  private readonly c: FrontConn;
+  ep: Endpoint | undefined;
+  isHead = false;
+  x: Exchange | undefined;
+  /** The client drained: read the pod's response again. */
+  readonly resume = (): void => this.x?.resume();
+  /** The client went away mid-exchange. */
+  readonly abort = (): void => this.x?.abort();
+
+  constructor(c: FrontConn) {
+    this.c = c;
+  }
+
+  head(h: ResponseHead): void {
+    this.c.head(h.status, h.reason, h.headers, h.contentLength, !!h.noBody || this.isHead);
+  }
+  data(chunk: Buffer): boolean {
+    if (this.c.write(chunk)) return true;
+    this.c.onDrain(this.resume);
+    return false;
+  }
+  end(last?: Buffer): void {
+    this.c.end(last);
+  }
+  error(code: Parameters<ExchangeHandlers['error']>[0], beforeHead: boolean): void {
+    log.debug('backend request failed', { backend: `${this.ep?.ip}:${this.ep?.port}`, err: code });
+    if (!beforeHead) return this.c.destroy();
+    const timeout = code === 'connect-timeout' || code === 'read-timeout';
+    this.c.plain(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+  }
+}
+
 export async function startIngressProxy(opts: IngressProxyOptions): Promise<RunningIngressProxy> {
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
   const readTimeoutMs = opts.readTimeoutMs ?? 60_000;
   const pool = new UpstreamPool({ connectTimeoutMs, readTimeoutMs });
   const next = new Map<string, number>();
+  /**
+   * Each Backend's round-robin key, built once per routing table rather than
+   * per request (a new string is hashed again on every Map lookup). The
+   * counters stay keyed by name so a table rebuild does not reset them.
+   */
+  const keys = new WeakMap<Backend, string>();
 
   /** Round robin over a backend's endpoints. */
   function pick(b: Backend): Endpoint | undefined {
     if (!b.endpoints.length) return undefined;
-    const key = `${b.namespace}/${b.service}:${b.port}`;
+    let key = keys.get(b);
+    if (key === undefined) keys.set(b, (key = `${b.namespace}/${b.service}:${b.port}`));
     const i = (next.get(key) ?? 0) % b.endpoints.length;
     next.set(key, i + 1);
     return b.endpoints[i];
@@ -246,23 +299,12 @@ export async function startIngressProxy(opts: IngressProxyOptions): Promise<Runn
       const ep = rt.ep;
       const head = forwardedHead(r.method, r.url, r.rawHeaders, { host: r.host, xff: r.xff, contentLength: undefined, chunked: false, named: r.named }, ep, proto, c.socket);
       const isHead = r.method === 'HEAD';
-      const resume = () => x.resume();
-      const x = pool.request(ep.ip, ep.port, head, { hasBody: false, chunked: false, noResponseBody: isHead }, {
-        head: (h) => c.head(h.status, h.reason, h.headers, h.contentLength, !!h.noBody || isHead),
-        data(chunk) {
-          if (c.write(chunk)) return true;
-          c.onDrain(resume);
-          return false;
-        },
-        end: (last) => c.end(last),
-        error(code, beforeHead) {
-          log.debug('backend request failed', { backend: `${ep.ip}:${ep.port}`, err: code });
-          if (!beforeHead) return c.destroy();
-          const timeout = code === 'connect-timeout' || code === 'read-timeout';
-          c.plain(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
-        },
-      });
-      c.onAbort = () => x.abort();
+      let fx = c.state as FastExchange | undefined;
+      if (!fx) c.state = fx = new FastExchange(c);
+      fx.ep = ep;
+      fx.isHead = isHead;
+      fx.x = pool.request(ep.ip, ep.port, head, isHead ? HEAD_OPTS : GET_OPTS, fx);
+      c.onAbort = fx.abort;
     };
   }
 

@@ -96,7 +96,8 @@ export function normalizeHost(h: string | undefined): string {
 export function prefixMatches(prefix: string, path: string): boolean {
   const p = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   if (p === '/' || p === '') return true;
-  return path === p || path.startsWith(p + '/');
+  // As path.startsWith(p + '/') without building that string per request.
+  return path === p || (path.length > p.length && path.charCodeAt(p.length) === 47 && path.startsWith(p));
 }
 
 function pathMatches(r: Route, path: string): boolean {
@@ -227,31 +228,32 @@ export class RoutingTable {
     return t;
   }
 
-  /** The routes for a host: exact, then a `*.` wildcard one label up, then host-less rules. */
-  private candidates(host: string): HostRoutes[] {
-    const out: HostRoutes[] = [];
-    const exact = this.hosts.get(host);
-    if (exact && host) out.push(exact);
-    const dot = host.indexOf('.');
-    if (dot > 0) {
-      const wild = this.hosts.get(`*${host.slice(dot)}`);
-      if (wild) out.push(wild);
-    }
-    const any = this.hosts.get('');
-    if (any) out.push(any);
-    return out;
-  }
-
-  /** The route for a request; `random` (0..1) picks canary or main. */
+  /**
+   * The route for a request; `random` (0..1) picks canary or main. Hosts are
+   * tried in order — exact, then a `*.` wildcard one label up, then
+   * host-less rules — each only if the one before had no matching path, so
+   * the usual exact hit builds no wildcard key and no candidate list (this
+   * runs once per proxied request).
+   */
   match(hostHeader: string | undefined, path: string, random: () => number = Math.random): Match | undefined {
     const host = normalizeHost(hostHeader);
-    for (const hr of this.candidates(host)) {
-      const route = hr.routes.find((r) => pathMatches(r, path));
-      if (!route) continue;
+    let m = host ? this.matchIn(this.hosts.get(host), path, random) : undefined;
+    if (m) return m;
+    const dot = host.indexOf('.');
+    if (dot > 0 && (m = this.matchIn(this.hosts.get(`*${host.slice(dot)}`), path, random))) return m;
+    if ((m = this.matchIn(this.hosts.get(''), path, random))) return m;
+    return this.defaultBackend ? { backend: this.defaultBackend } : undefined;
+  }
+
+  /** The first (longest) of a host's routes that matches `path`. */
+  private matchIn(hr: HostRoutes | undefined, path: string, random: () => number): Match | undefined {
+    if (!hr) return undefined;
+    for (const route of hr.routes) {
+      if (!pathMatches(route, path)) continue;
       if (route.canary && route.canary.weight > 0 && random() < route.canary.weight) return { backend: route.canary.backend, route };
       return { backend: route.backend, route };
     }
-    return this.defaultBackend ? { backend: this.defaultBackend } : undefined;
+    return undefined;
   }
 
   /** namespace/secret of the TLS certificate for a server name (exact, then wildcard). */

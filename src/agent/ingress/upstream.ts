@@ -64,12 +64,30 @@ const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 /** Response headers that describe this hop only (RFC 9110 §7.6.1), never relayed. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/** text[from, to) without surrounding whitespace (as String.trim, for the characters a head can still hold after BAD_HEAD). */
+function trimmed(text: string, from: number, to: number): string {
+  while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+  return text.slice(from, to);
+}
+
+/** A Content-Length value: decimal digits only, else -1. */
+function digits(v: string): number {
+  if (!v.length) return -1;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  return Number(v);
+}
+
 type State = 'head' | 'fixed' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' | 'eof' | 'done';
 
 /** One request/response on one pooled connection. */
 class Conn {
   readonly socket: net.Socket;
-  readonly key: string;
+  readonly ip: string;
+  readonly port: number;
   /** Did this connection already carry a complete exchange (so a failure may be a stale keep-alive)? */
   reused = false;
   private h: ExchangeHandlers | undefined;
@@ -84,22 +102,31 @@ class Conn {
   /** The upstream still owes a request body / has not been sent it all. */
   private requestDone = true;
   private connecting = false;
+  /**
+   * Timeouts without a timer per request: `timeoutMs` (0 = none) counts from
+   * `activeAt`, the last time the connection did something, and the pool's
+   * one sweep (UpstreamPool.tick) expires it. socket.setTimeout allocated a
+   * Timeout and a bound function and re-queued a timer list on every
+   * begin/complete/idle switch and every read; this is a field store.
+   */
+  activeAt = 0;
+  timeoutMs = 0;
 
-  constructor(pool: UpstreamPool, key: string, socket: net.Socket, connecting: boolean) {
+  constructor(pool: UpstreamPool, ip: string, port: number, socket: net.Socket, connecting: boolean) {
     this.pool = pool;
-    this.key = key;
+    this.ip = ip;
+    this.port = port;
     this.socket = socket;
     this.connecting = connecting;
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('end', () => this.onEnd());
     socket.on('error', () => this.fail('reset'));
     socket.on('close', () => this.onClose());
-    socket.on('timeout', () => this.onTimeout());
     if (connecting)
       socket.once('connect', () => {
         this.connecting = false;
         // Connected: from now on the read timeout applies.
-        if (this.h) socket.setTimeout(this.pool.readTimeoutMs);
+        if (this.h) this.arm(this.pool.readTimeoutMs);
       });
   }
 
@@ -112,12 +139,20 @@ class Conn {
     this.gotBytes = false;
     this.chunkedRequest = chunked;
     this.requestDone = !hasBody;
-    this.socket.setTimeout(this.connecting ? this.pool.connectTimeoutMs : this.pool.readTimeoutMs);
+    this.arm(this.connecting ? this.pool.connectTimeoutMs : this.pool.readTimeoutMs);
     this.socket.write(head, 'latin1');
+  }
+
+  /** Starts (ms > 0) or stops (0) the inactivity timeout. */
+  arm(ms: number): void {
+    this.timeoutMs = ms;
+    this.activeAt = Date.now();
   }
 
   write(chunk: Buffer): boolean {
     if (!chunk.length) return true;
+    // Sending the body counts as activity, as it did for the socket's own timeout.
+    this.activeAt = Date.now();
     if (this.chunkedRequest) this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     const ok = this.socket.write(chunk);
     return this.chunkedRequest ? this.socket.write('\r\n', 'latin1') && ok : ok;
@@ -129,7 +164,9 @@ class Conn {
     if (this.state === 'done') this.release();
   }
 
-  private onTimeout(): void {
+  /** The inactivity timeout passed (called by the pool's sweep). */
+  expire(): void {
+    this.timeoutMs = 0;
     if (!this.h) {
       // Idle in the pool too long: close it rather than keep a pod's connection slot.
       this.socket.destroy();
@@ -145,6 +182,7 @@ class Conn {
       return;
     }
     this.gotBytes = true;
+    this.activeAt = Date.now();
     // A socket may leave the exchange (release, fail) inside parse: stop then.
     this.parse(d);
   }
@@ -253,36 +291,60 @@ class Conn {
       this.fail('protocol');
       return false;
     }
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (!m) {
+    // Parsed with indexOf/charCodeAt, not split + regex per line: this runs once per forwarded response.
+    // Status line: exactly "HTTP/1.0" or "HTTP/1.1", SP, three digits, then nothing or SP and a reason.
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const minor = text.charCodeAt(7);
+    const d0 = text.charCodeAt(9) - 48;
+    const d1 = text.charCodeAt(10) - 48;
+    const d2 = text.charCodeAt(11) - 48;
+    if (
+      eol < 12 ||
+      !text.startsWith('HTTP/1.') ||
+      (minor !== 48 && minor !== 49) ||
+      text.charCodeAt(8) !== 32 ||
+      !(d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
+      (eol > 12 && text.charCodeAt(12) !== 32)
+    ) {
       this.fail('protocol');
       return false;
     }
-    const status = Number(m[2]);
-    const http10 = m[1] === '0';
+    const status = d0 * 100 + d1 * 10 + d2;
+    const http10 = minor === 48;
+    const reason = eol > 13 ? text.slice(13, eol) : '';
     let contentLength: number | undefined;
     let chunked = false;
     let connection = '';
     const headers: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim();
-      const value = line.slice(colon + 1).trim();
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== n)) {
-          this.fail('protocol');
-          return false;
+    for (let at = eol + 2; at < text.length; ) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon > at && colon < end) {
+        const name = trimmed(text, at, colon);
+        const value = trimmed(text, colon + 1, end);
+        // Only names starting with c, k, p, t or u can be hop-by-hop or Content-Length: lower-case just those.
+        const c = name.charCodeAt(0) | 0x20;
+        if (c === 0x63 || c === 0x6b || c === 0x70 || c === 0x74 || c === 0x75) {
+          const lower = name.toLowerCase();
+          if (lower === 'content-length') {
+            const n = digits(value);
+            if (n < 0 || (contentLength !== undefined && contentLength !== n)) {
+              this.fail('protocol');
+              return false;
+            }
+            contentLength = n;
+          } else if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+          else if (lower === 'connection') connection += `,${value.toLowerCase()}`;
+          if (HOP.has(lower)) {
+            at = end + 2;
+            continue;
+          }
         }
-        contentLength = n;
-      } else if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-      else if (lower === 'connection') connection += `,${value.toLowerCase()}`;
-      if (HOP.has(lower)) continue;
-      headers.push(name, value);
+        headers.push(name, value);
+      }
+      at = end + 2;
     }
     // Interim responses (100 Continue, 103 Early Hints): wait for the real one.
     if (status >= 100 && status < 200) {
@@ -306,7 +368,7 @@ class Conn {
     if (noBody) {
       // Bytes after a response without a body: the connection is out of step.
       if (more) this.keepAlive = false;
-      h.head({ status, reason: m[3] ?? '', headers, noBody: true });
+      h.head({ status, reason, headers, noBody: true });
       this.state = 'done';
       this.complete(undefined);
       return false;
@@ -315,9 +377,9 @@ class Conn {
       // Relayed de-chunked; the client side frames it again.
       this.state = 'chunk-size';
       for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === 'content-length') headers.splice(i, 2);
-      h.head({ status, reason: m[3] ?? '', headers });
+      h.head({ status, reason, headers });
     } else if (contentLength !== undefined) {
-      h.head({ status, reason: m[3] ?? '', headers, contentLength });
+      h.head({ status, reason, headers, contentLength });
       if (contentLength === 0) {
         if (more) this.keepAlive = false;
         this.state = 'done';
@@ -330,7 +392,7 @@ class Conn {
       // Delimited by the connection closing.
       this.keepAlive = false;
       this.state = 'eof';
-      h.head({ status, reason: m[3] ?? '', headers });
+      h.head({ status, reason, headers });
     }
     return true;
   }
@@ -342,7 +404,7 @@ class Conn {
   /** The response is complete; `last` is its final piece of body, if any. */
   private complete(last: Buffer | undefined): void {
     const h = this.h!;
-    this.socket.setTimeout(0);
+    this.timeoutMs = 0;
     this.state = 'done';
     this.release();
     h.end(last?.length ? last : undefined);
@@ -361,7 +423,7 @@ class Conn {
     if (this.h && this.state === 'eof') {
       const h = this.h;
       this.h = undefined;
-      this.socket.setTimeout(0);
+      this.timeoutMs = 0;
       h.end();
       this.socket.end();
       return;
@@ -383,6 +445,11 @@ class Conn {
     h.error(this.connecting ? (code === 'reset' ? 'connect' : code) : code, this.state === 'head');
   }
 
+  /** An exchange is using this connection (not idle in the pool). */
+  busy(): boolean {
+    return this.h !== undefined;
+  }
+
   stale(): boolean {
     return this.reused && !this.gotBytes && this.state === 'head';
   }
@@ -400,6 +467,72 @@ class Conn {
   }
 }
 
+/**
+ * One request: the caller's Exchange and the Conn's handlers in one object
+ * with prototype methods, where closures per request (six for the Exchange,
+ * one for the retry) used to be allocated.
+ */
+class PooledExchange implements Exchange, ExchangeHandlers {
+  conn: Conn;
+  private readonly pool: UpstreamPool;
+  private readonly ip: string;
+  private readonly port: number;
+  private readonly headText: string;
+  private readonly opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean };
+  private readonly h: ExchangeHandlers;
+  private retried = false;
+  private drainFns: (() => void)[] | undefined;
+
+  constructor(pool: UpstreamPool, ip: string, port: number, head: string, opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean }, h: ExchangeHandlers) {
+    this.pool = pool;
+    this.ip = ip;
+    this.port = port;
+    this.headText = head;
+    this.opts = opts;
+    this.h = h;
+    this.conn = pool.take(ip, port) ?? pool.open(ip, port);
+  }
+
+  head(r: ResponseHead): void {
+    this.h.head(r);
+  }
+  data(chunk: Buffer): boolean {
+    return this.h.data(chunk);
+  }
+  end(last?: Buffer): void {
+    this.h.end(last);
+  }
+  error(code: Parameters<ExchangeHandlers['error']>[0], beforeHead: boolean): void {
+    if (code === 'reset' && !this.retried && !this.opts.hasBody && this.conn.stale()) {
+      this.retried = true;
+      this.conn = this.pool.open(this.ip, this.port);
+      this.conn.begin(this.headText, false, false, this.opts.noResponseBody, this);
+      return;
+    }
+    this.h.error(code, beforeHead);
+  }
+
+  write(c: Buffer): boolean {
+    return this.conn.write(c);
+  }
+  finish(): void {
+    this.conn.finish();
+  }
+  pause(): void {
+    this.conn.pauseResponse();
+  }
+  resume(): void {
+    this.conn.resumeResponse();
+  }
+  abort(): void {
+    this.conn.abort();
+  }
+  onDrain(fn: () => void): void {
+    (this.drainFns ??= []).push(fn);
+    this.conn.socket.once('drain', () => this.drainFns!.splice(0).forEach((f) => f()));
+  }
+}
+
 export interface UpstreamPoolOptions {
   connectTimeoutMs: number;
   readTimeoutMs: number;
@@ -414,8 +547,13 @@ export class UpstreamPool {
   readonly readTimeoutMs: number;
   private readonly maxIdle: number;
   private readonly idleTimeoutMs: number;
-  private readonly idle = new Map<string, Conn[]>();
-  private readonly all = new Set<net.Socket>();
+  /** Idle connections by endpoint IP, then port (two lookups on strings and numbers the caller already has, no key string built per request). */
+  private readonly idle = new Map<string, Map<number, Conn[]>>();
+  /** Every open connection, busy or idle: what the sweep looks at and destroy() closes. */
+  private readonly live = new Set<Conn>();
+  /** How often the sweep runs: a quarter of the shortest timeout, at most 1 s. */
+  private readonly tickMs: number;
+  private ticker: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(o: UpstreamPoolOptions) {
@@ -423,6 +561,20 @@ export class UpstreamPool {
     this.readTimeoutMs = o.readTimeoutMs;
     this.maxIdle = o.maxIdlePerEndpoint ?? 64;
     this.idleTimeoutMs = o.idleTimeoutMs ?? 4_000;
+    this.tickMs = Math.max(5, Math.min(1_000, Math.floor(Math.min(this.connectTimeoutMs, this.readTimeoutMs, this.idleTimeoutMs) / 4)));
+  }
+
+  /**
+   * Expires connections whose timeout has passed. Exchange timeouts fire up
+   * to one tick late (60 s read → 60–61 s); the idle timeout fires up to one
+   * tick early instead, so a connection is still closed before a pod's own
+   * keep-alive timeout (often 5 s) can close it under a request.
+   */
+  private tick(): void {
+    const now = Date.now();
+    for (const c of this.live) {
+      if (c.timeoutMs && now - c.activeAt >= (c.busy() ? c.timeoutMs : c.timeoutMs - this.tickMs)) c.expire();
+    }
   }
 
   /**
@@ -434,78 +586,65 @@ export class UpstreamPool {
    * any response byte is sent again once on a new connection.
    */
   request(ip: string, port: number, head: string, opts: { hasBody: boolean; chunked: boolean; noResponseBody: boolean }, h: ExchangeHandlers): Exchange {
-    const key = `${ip}:${port}`;
-    let conn = this.take(key) ?? this.open(key, ip, port);
-    let retried = false;
-    const drainFns: (() => void)[] = [];
-    const handlers: ExchangeHandlers = {
-      head: h.head,
-      data: h.data,
-      end: h.end,
-      error: (code, beforeHead) => {
-        if (code === 'reset' && !retried && !opts.hasBody && conn.stale()) {
-          retried = true;
-          conn = this.open(key, ip, port);
-          conn.begin(head, false, false, opts.noResponseBody, handlers);
-          return;
-        }
-        h.error(code, beforeHead);
-      },
-    };
-    conn.begin(head, opts.hasBody, opts.chunked, opts.noResponseBody, handlers);
-    return {
-      write: (c) => conn.write(c),
-      finish: () => conn.finish(),
-      pause: () => conn.pauseResponse(),
-      resume: () => conn.resumeResponse(),
-      abort: () => conn.abort(),
-      onDrain: (fn) => {
-        drainFns.push(fn);
-        conn.socket.once('drain', () => drainFns.splice(0).forEach((f) => f()));
-      },
-    };
+    const x = new PooledExchange(this, ip, port, head, opts, h);
+    x.conn.begin(head, opts.hasBody, opts.chunked, opts.noResponseBody, x);
+    return x;
   }
 
-  private take(key: string): Conn | undefined {
-    const list = this.idle.get(key);
+  take(ip: string, port: number): Conn | undefined {
+    const list = this.idle.get(ip)?.get(port);
     // Most recently used first: it is the least likely to have been closed by the pod.
     let c = list?.pop();
     while (c && (c.socket.destroyed || !c.socket.writable)) c = list?.pop();
-    if (c) c.socket.setTimeout(0);
+    if (c) c.timeoutMs = 0;
     return c;
   }
 
-  private open(key: string, ip: string, port: number): Conn {
+  open(ip: string, port: number): Conn {
     const socket = net.connect({ host: ip, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
-    this.all.add(socket);
-    socket.once('close', () => this.all.delete(socket));
+    const c = new Conn(this, ip, port, socket, true);
+    this.live.add(c);
+    // Unref'd: an idle pool does not keep the process alive; stopped when the last connection closes.
+    this.ticker ??= setInterval(() => this.tick(), this.tickMs).unref();
+    socket.once('close', () => {
+      this.live.delete(c);
+      if (!this.live.size && this.ticker) {
+        clearInterval(this.ticker);
+        this.ticker = undefined;
+      }
+    });
     if (this.closed) socket.destroy();
-    return new Conn(this, key, socket, true);
+    return c;
   }
 
   putIdle(c: Conn): void {
     c.reused = true;
-    let list = this.idle.get(c.key);
-    if (!list) this.idle.set(c.key, (list = []));
+    let byPort = this.idle.get(c.ip);
+    if (!byPort) this.idle.set(c.ip, (byPort = new Map()));
+    let list = byPort.get(c.port);
+    if (!list) byPort.set(c.port, (list = []));
     if (this.closed || list.length >= this.maxIdle) {
       c.socket.destroy();
       return;
     }
-    c.socket.setTimeout(this.idleTimeoutMs);
+    c.arm(this.idleTimeoutMs);
     list.push(c);
   }
 
   dropIdle(c: Conn): void {
-    const list = this.idle.get(c.key);
-    if (!list) return;
+    const byPort = this.idle.get(c.ip);
+    const list = byPort?.get(c.port);
+    if (!byPort || !list) return;
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
-    if (!list.length) this.idle.delete(c.key);
+    if (list.length) return;
+    byPort.delete(c.port);
+    if (!byPort.size) this.idle.delete(c.ip);
   }
 
   destroy(): void {
     this.closed = true;
-    for (const s of this.all) s.destroy();
+    for (const c of this.live) c.socket.destroy();
     this.idle.clear();
   }
 }
