@@ -130,6 +130,9 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
 
   let result: DriverResult | undefined;
   let deletedMs = NaN;
+  let deleteLoad: { t0: number; load: ReturnType<typeof machineLoad> } | undefined;
+  let deleteCpu = NaN;
+  let shimsGoneMs = NaN;
   let podDeletes: { goneMs: number[]; totalMs: number; timedOut: boolean; notGone: string[]; errors: string[] } | undefined;
   let window: { srv: ReturnType<typeof snapshot>; ctd: ReturnType<typeof cpuOf>; shims: Map<number, ReturnType<typeof cpuOf>>; drv: ReturnType<typeof cpuOf>; load: ReturnType<typeof machineLoad> } | undefined;
   let cpu: Record<string, number> | undefined;
@@ -161,8 +164,16 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
       };
     } else if (line.startsWith('{')) {
       result = JSON.parse(line) as DriverResult;
+    } else if (line === 'deletestart') {
+      deleteLoad = { t0: performance.now(), load: machineLoad([pids.server, pids.containerd, child.pid!]) };
     } else if (line.startsWith('deletepods ')) {
       podDeletes = JSON.parse(line.slice(11));
+      if (deleteLoad) {
+        deleteCpu = deleteLoad.load().allCores;
+        // The objects are gone once the node has deleted them; the sandboxes are removed after that.
+        while (shimPids(b.criSocket).length > 0 && performance.now() - deleteLoad.t0 < 120_000) await sleep(20);
+        shimsGoneMs = performance.now() - deleteLoad.t0;
+      }
     } else if (line.startsWith('deleted ')) {
       deletedMs = Number(line.slice(8));
     } else {
@@ -196,6 +207,8 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
     const gone = summarize(podDeletes.goneMs);
     rep.line(`${variant}.podDelete`, `all ${PODS} pods deleted at once: delete sent → DELETED seen`, fmtSummary(gone), gone);
     rep.line(`${variant}.podDeleteTotal`, '  first delete sent → last pod gone', `${(podDeletes.totalMs / 1000).toFixed(2)} s`, podDeletes.totalMs);
+    rep.line(`${variant}.podDeleteCpu`, '  whole machine meanwhile (2 cores)', `${deleteCpu.toFixed(2)} cores`, deleteCpu);
+    rep.line(`${variant}.podDeleteShims`, '  first delete sent → last shim gone (sandboxes removed)', `${(shimsGoneMs / 1000).toFixed(2)} s`, shimsGoneMs);
   }
   rep.line(`${variant}.delete`, 'namespace delete → gone (pods stopped, sandboxes removed)', `${(deletedMs / 1000).toFixed(2)} s`, deletedMs);
   // The next variant starts on an empty node.

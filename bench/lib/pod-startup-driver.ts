@@ -166,6 +166,7 @@ async function deletePods(): Promise<void> {
       if (goneMs.size === names.length) allGone();
     }
   });
+  console.log('deletestart');
   const t0 = performance.now();
   const errors: string[] = [];
   await Promise.all(
