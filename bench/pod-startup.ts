@@ -3,6 +3,7 @@
  *
  *   node_modules/.bin/node bench/pod-startup.ts [--pods=50] [--rate=5] [--variants=steady,burst]
  *        [--image=bramble.local/hello-node:1.0] [--quick] [--json] [--no-wait]
+ *        [--delete] [--sigterm] [--grace=1]
  *
  * The board is test/harness/board.ts: `bramble server` with its embedded
  * agent on a supervised containerd (runc, CNI bridge on the node's
@@ -31,6 +32,14 @@
  * driver processes: the shims and what runs under them (runc, the pods'
  * processes), CNI plugins until reaped, and anyone else on the machine.
  *
+ * With `--delete`, once every pod is Ready the driver deletes them all at
+ * once (one DELETE per pod) and reports per pod delete sent → DELETED seen
+ * (the node stopped it, posted its terminal status and removed the object)
+ * and the total until the last is gone. The default image (busybox httpd as
+ * PID 1) ignores SIGTERM, so each stop waits out the grace period
+ * (`--grace`, default 1 s); `--sigterm` runs busybox with a shell that
+ * exits on SIGTERM instead, so the figure is our teardown alone.
+ *
  * Targets: p99 <= 1.5 s (issue 4), Kubernetes SLO p99 <= 5 s. With 50 pods
  * the nearest-rank p99 is the slowest pod.
  */
@@ -47,7 +56,12 @@ const args = benchArgs();
 const PODS = Number(args.get('pods') ?? (args.quick ? 10 : 50));
 const RATE = Number(args.get('rate') ?? 5);
 const VARIANTS = (args.get('variants') ?? 'steady,burst').split(',');
-const IMAGE = args.get('image') ?? 'bramble.local/hello-node:1.0';
+const SIGTERM = process.argv.includes('--sigterm');
+const DELETE = process.argv.includes('--delete');
+const GRACE = Number(args.get('grace') ?? 1);
+const IMAGE = args.get('image') ?? (SIGTERM ? 'bramble.local/busybox:latest' : 'bramble.local/hello-node:1.0');
+// PID 1 gets no default signal actions: the shell's trap is what makes SIGTERM end it.
+const COMMAND = SIGTERM ? ['sh', '-c', 'trap "exit 0" TERM; sleep 86400 & wait $!'] : undefined;
 const NODE = 'startup-0';
 const nodeBin = path.join(repoRoot, 'node_modules', '.bin', 'node');
 const driver = path.join(repoRoot, 'bench', 'lib', 'pod-startup-driver.ts');
@@ -107,7 +121,7 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
   const ns = `startup-${variant}`;
   rep.section(variant === 'burst' ? `burst: ${PODS} pods created at once` : `steady: ${PODS} pods at ${rate}/s`);
   await beforePhase([pids.server, pids.containerd], args.waitQuiet);
-  const cfg = { kubeconfig: b.kubeconfig, namespace: ns, pods: PODS, rate, image: IMAGE, timeoutMs: 120_000 };
+  const cfg = { kubeconfig: b.kubeconfig, namespace: ns, pods: PODS, rate, image: IMAGE, timeoutMs: 120_000, deletePods: DELETE, command: COMMAND, graceSeconds: GRACE };
   const child = b.spawnIn([nodeBin, '--disable-warning=ExperimentalWarning', driver, JSON.stringify(cfg)]);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -116,6 +130,10 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
 
   let result: DriverResult | undefined;
   let deletedMs = NaN;
+  let deleteLoad: { t0: number; load: ReturnType<typeof machineLoad> } | undefined;
+  let deleteCpu = NaN;
+  let shimsGoneMs = NaN;
+  let podDeletes: { goneMs: number[]; totalMs: number; timedOut: boolean; notGone: string[]; errors: string[] } | undefined;
   let window: { srv: ReturnType<typeof snapshot>; ctd: ReturnType<typeof cpuOf>; shims: Map<number, ReturnType<typeof cpuOf>>; drv: ReturnType<typeof cpuOf>; load: ReturnType<typeof machineLoad> } | undefined;
   let cpu: Record<string, number> | undefined;
   for await (const line of lines) {
@@ -146,6 +164,16 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
       };
     } else if (line.startsWith('{')) {
       result = JSON.parse(line) as DriverResult;
+    } else if (line === 'deletestart') {
+      deleteLoad = { t0: performance.now(), load: machineLoad([pids.server, pids.containerd, child.pid!]) };
+    } else if (line.startsWith('deletepods ')) {
+      podDeletes = JSON.parse(line.slice(11));
+      if (deleteLoad) {
+        deleteCpu = deleteLoad.load().allCores;
+        // The objects are gone once the node has deleted them; the sandboxes are removed after that.
+        while (shimPids(b.criSocket).length > 0 && performance.now() - deleteLoad.t0 < 120_000) await sleep(20);
+        shimsGoneMs = performance.now() - deleteLoad.t0;
+      }
     } else if (line.startsWith('deleted ')) {
       deletedMs = Number(line.slice(8));
     } else {
@@ -173,13 +201,22 @@ async function runVariant(b: Board, variant: string, pids: { server: number; con
     rep.line(`${variant}.cpu.driver`, '  bench driver (creates + watch)', pctOf(cpu['driver']!));
     rep.line(`${variant}.cpu.machine`, '  whole machine (2 cores) / outside the three above*', `${cpu['machineCores']!.toFixed(2)} / ${cpu['otherCores']!.toFixed(2)} cores`);
   }
+  if (podDeletes) {
+    if (podDeletes.errors.length) console.log(`  delete errors: ${podDeletes.errors.slice(0, 5).join('; ')}`);
+    if (podDeletes.timedOut) console.log(`  NOT GONE after 120 s: ${podDeletes.notGone.length} pods (${podDeletes.notGone.slice(0, 5).join(', ')}…)`);
+    const gone = summarize(podDeletes.goneMs);
+    rep.line(`${variant}.podDelete`, `all ${PODS} pods deleted at once: delete sent → DELETED seen`, fmtSummary(gone), gone);
+    rep.line(`${variant}.podDeleteTotal`, '  first delete sent → last pod gone', `${(podDeletes.totalMs / 1000).toFixed(2)} s`, podDeletes.totalMs);
+    rep.line(`${variant}.podDeleteCpu`, '  whole machine meanwhile (2 cores)', `${deleteCpu.toFixed(2)} cores`, deleteCpu);
+    rep.line(`${variant}.podDeleteShims`, '  first delete sent → last shim gone (sandboxes removed)', `${(shimsGoneMs / 1000).toFixed(2)} s`, shimsGoneMs);
+  }
   rep.line(`${variant}.delete`, 'namespace delete → gone (pods stopped, sandboxes removed)', `${(deletedMs / 1000).toFixed(2)} s`, deletedMs);
   // The next variant starts on an empty node.
   for (let i = 0; i < 100 && shimPids(b.criSocket).length > 0; i++) await sleep(200);
 }
 
 try {
-  console.log(`pod-startup: ${PODS} pods, variants ${VARIANTS.join(', ')}, rate ${RATE}/s, image ${IMAGE}`);
+  console.log(`pod-startup: ${PODS} pods, variants ${VARIANTS.join(', ')}, rate ${RATE}/s, image ${IMAGE}${COMMAND ? ` (${COMMAND.join(' ')})` : ''}, grace ${GRACE} s${DELETE ? ', then each pod deleted' : ''}`);
   const t0 = performance.now();
   board = await startBoard({ name: NODE, extraArgs: ['--log-level', 'warn'], timeoutMs: 60_000 });
   const b = board;

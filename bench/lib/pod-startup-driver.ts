@@ -11,8 +11,12 @@
  * first seen bound (spec.nodeName), Running, and Running with Ready=True.
  * Prints `start` just before the first create, `done` once every pod is
  * Ready (or at the timeout), then one JSON line of samples (ms since each
- * pod's create was sent). With `cleanup`, deletes the namespace and waits
- * until it is gone (prints `deleted <ms>`).
+ * pod's create was sent). With `deletePods`, then deletes every pod at once
+ * (one DELETE each, all in flight together) and records, per pod, delete
+ * sent → DELETED seen in a watch (the agent has stopped the pod, posted its
+ * terminal status and removed the object); prints `deletepods <json>`.
+ * Finally deletes the namespace and waits until it is gone (prints
+ * `deleted <ms>`).
  */
 import { HttpClient } from '../../src/client/http.ts';
 import { resources, type ApiWatchEvent, type Obj } from '../../src/client/types.ts';
@@ -25,6 +29,12 @@ interface Config {
   rate: number;
   image: string;
   timeoutMs: number;
+  /** Delete the pods one by one (all at once) and time each until gone. */
+  deletePods?: boolean;
+  /** The container's command (default: the image's); e.g. a shell that exits on SIGTERM. */
+  command?: string[];
+  /** terminationGracePeriodSeconds (default 1). */
+  graceSeconds?: number;
 }
 
 const cfg = JSON.parse(process.argv[2]!) as Config;
@@ -78,8 +88,8 @@ async function main(): Promise<void> {
     kind: 'Pod',
     metadata: { name, labels: { app: 'startup' } },
     spec: {
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'hello', image: cfg.image, imagePullPolicy: 'IfNotPresent', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+      terminationGracePeriodSeconds: cfg.graceSeconds ?? 1,
+      containers: [{ name: 'hello', image: cfg.image, ...(cfg.command ? { command: cfg.command } : {}), imagePullPolicy: 'IfNotPresent', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
     },
   });
   const createErrors: string[] = [];
@@ -130,6 +140,46 @@ async function main(): Promise<void> {
       createErrors,
     }),
   );
+  if (cfg.deletePods) await deletePods();
+}
+
+/**
+ * Deletes every pod at once and waits for each DELETED event: the node's
+ * teardown (stop, terminal status, API delete) for all of them together.
+ */
+async function deletePods(): Promise<void> {
+  const abort = new AbortController();
+  const list = await client.list(resources.pods, cfg.namespace, {});
+  const names = (list.items as Obj[]).map((p) => p['metadata'].name as string);
+  const sent = new Map<string, number>();
+  const goneMs = new Map<string, number>();
+  let allGone: () => void = () => undefined;
+  const allGoneP = new Promise<void>((r) => (allGone = r));
+  const w = await client.watch(resources.pods, cfg.namespace, { resourceVersion: list.resourceVersion, allowWatchBookmarks: false }, abort.signal);
+  const pumped = w.pump((events) => {
+    for (const e of events) {
+      if (e.type !== 'DELETED') continue;
+      const name = e.object['metadata']?.name as string;
+      const t = sent.get(name);
+      if (t === undefined || goneMs.has(name)) continue;
+      goneMs.set(name, performance.now() - t);
+      if (goneMs.size === names.length) allGone();
+    }
+  });
+  console.log('deletestart');
+  const t0 = performance.now();
+  const errors: string[] = [];
+  await Promise.all(
+    names.map(async (n) => {
+      sent.set(n, performance.now());
+      await client.delete(resources.pods, cfg.namespace, n).catch((e) => errors.push(`${n}: ${(e as Error).message}`));
+    }),
+  );
+  const timedOut = names.length > 0 && (await Promise.race([allGoneP.then(() => false), sleep(cfg.timeoutMs).then(() => true)]));
+  const totalMs = performance.now() - t0;
+  abort.abort();
+  await pumped;
+  console.log(`deletepods ${JSON.stringify({ goneMs: [...goneMs.values()], totalMs, timedOut, notGone: names.filter((n) => !goneMs.has(n)), errors })}`);
 }
 
 async function cleanup(): Promise<void> {

@@ -12,6 +12,15 @@
  *   gracePeriodSeconds 0 and a uid precondition (upstream kubelet);
  * - gone from the API: whatever still runs for it is removed.
  *
+ * The last two are teardowns, and they do not hold a worker: a teardown
+ * waits out grace periods and preStop hooks and then StopPodSandbox (CNI
+ * DEL) and RemovePodSandbox, so with the few workers a whole node's pods
+ * deleted together went through four at a time (~0.3 s a pod with a 1 s
+ * grace). A worker hands the key to a pool of up to `teardowns` concurrent
+ * teardowns instead, as the kubelet runs one pod worker per pod. The key
+ * stays exclusive: while its teardown runs, reconciles of that key only
+ * note that it changed, and it is queued again when the teardown ends.
+ *
  * With `podsDir` (and `lookup`) the pod's volumes are set up before its
  * containers start, refreshed at each periodic re-sync and torn down once
  * its containers are gone (pod-volumes.ts); with `probes` its containers
@@ -82,6 +91,13 @@ export interface PodSyncOptions {
   podsDir?: string;
   /** Turns liveness/readiness/startup probes on. Absent: no probing; running containers are ready. */
   probes?: ProbeSettings;
+  /**
+   * Pods torn down at once (deleted pods stopping, leftovers of pods gone);
+   * default 32. Most of a teardown is waiting (grace periods, hooks, the
+   * runtime), so the bound is generous; it keeps a mass deletion from
+   * putting hundreds of StopPodSandbox calls on the runtime together.
+   */
+  teardowns?: number;
 }
 
 const byNodeIndex = 'agent:nodeName';
@@ -103,8 +119,15 @@ export class PodSync {
   /** The last status written per pod, until the informer shows it (so a quick re-sync does not write it twice). */
   private readonly written = new Map<string, { rv: number; status: Obj }>();
 
+  /** Teardowns running or waiting for a slot, by key: the key's reconciles wait for them. */
+  private readonly teardowns = new Map<string, Promise<void>>();
+  /** Keys queued while their teardown ran: queued again when it ends. */
+  private readonly changedDuringTeardown = new Set<string>();
+  private readonly teardownSlots: Slots;
+
   constructor(opts: PodSyncOptions) {
-    this.o = { clock: realClock, workers: 4, ...opts, resyncMs: opts.resyncMs ?? 60_000 };
+    this.o = { clock: realClock, workers: 4, teardowns: 32, ...opts, resyncMs: opts.resyncMs ?? 60_000 };
+    this.teardownSlots = new Slots(this.o.teardowns);
     this.queue = new WorkQueue({ clock: this.o.clock });
     this.backoff = new RestartBackoff(this.o.clock);
     this.pulls = new ImagePullBackoff(this.o.clock);
@@ -148,10 +171,49 @@ export class PodSync {
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     this.resyncLoop(signal);
-    await runWorkers(this.queue, this.o.workers, (k) => this.reconcile(k), (key, err, retry) =>
+    await runWorkers(this.queue, this.o.workers, (k) => this.dispatch(k), (key, err, retry) =>
       log.warn('pod sync failed', { pod: key, err, retry }),
     );
+    // As the workers finish their reconciles before they return, teardowns under way finish too.
+    while (this.teardowns.size > 0) await Promise.all(this.teardowns.values());
     this.probes?.stop();
+  }
+
+  /**
+   * A worker's turn for a key: a teardown goes to the teardown pool and the
+   * worker moves on; anything else is reconciled here.
+   */
+  private async dispatch(key: string): Promise<ReconcileResult | void> {
+    if (this.teardowns.has(key)) {
+      this.changedDuringTeardown.add(key);
+      return;
+    }
+    if (!this.needsTeardown(key)) return this.reconcile(key);
+    const run = this.teardownSlots
+      .run(() => this.reconcile(key))
+      .then(
+        (res) => {
+          this.queue.forget(key);
+          if (res?.requeueAfterMs !== undefined) this.queue.addAfter(key, res.requeueAfterMs);
+        },
+        (err) => {
+          log.warn('pod teardown failed', { pod: key, err, retry: true });
+          this.queue.addRateLimited(key);
+        },
+      )
+      .finally(() => {
+        this.teardowns.delete(key);
+        if (this.changedDuringTeardown.delete(key)) this.queue.add(key);
+      });
+    this.teardowns.set(key, run);
+  }
+
+  /** Whether reconciling the key would tear a pod down: deleting, or gone (or replaced) while we ran something for it. */
+  private needsTeardown(key: string): boolean {
+    const pod = this.o.pods.get(key);
+    const tracked = this.tracked.get(key);
+    if (tracked && (!pod || pod['metadata']?.uid !== tracked.uid)) return true;
+    return !!pod?.['metadata']?.deletionTimestamp && this.o.node(pod['spec']?.nodeName ?? '') !== undefined;
   }
 
   /** Re-queues a slice of the pods every second, so each comes round once per `resyncMs`. */
@@ -406,6 +468,27 @@ function statusOnly(old: Obj, cur: Obj): boolean {
   const a = old['metadata'] ?? {};
   const b = cur['metadata'] ?? {};
   return a.uid === b.uid && a.deletionTimestamp === b.deletionTimestamp && deepEqual(old['spec'], cur['spec']) && deepEqual(a.annotations, b.annotations);
+}
+
+/** At most `n` tasks at a time; the rest wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = Math.max(1, n);
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next waiter, or is freed.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 function newest(s: SandboxStatus[]): SandboxStatus | undefined {
