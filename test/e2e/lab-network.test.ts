@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-'));
@@ -56,28 +56,7 @@ after(async () => {
 
 describe('pod network across boards (host-gw)', () => {
   it('spreads a pod onto each board', async () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'hello', namespace: 'default' },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'hello' } },
-        template: {
-          metadata: { labels: { app: 'hello' } },
-          spec: {
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'hello' } } }],
-            containers: [{ name: 'hello', image: 'bramble.local/hello-node:1.0', ports: [{ containerPort: 8080 }] }],
-          },
-        },
-      },
-    };
-    await k(['apply', '-f', '-'], JSON.stringify(deployment));
-    const list = await until('3 Running hello pods', 180_000, async () => {
-      const l = JSON.parse(await k(['get', 'pods', '-l', 'app=hello', '-o', 'json'])) as { items: any[] };
-      const running = l.items.filter((p) => p.status.phase === 'Running' && p.status.podIP);
-      return running.length === 3 ? running : undefined;
-    });
+    const list = await spreadHello(k, 3);
     pods = list.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, ip: p.status.podIP }));
     assert.deepEqual(pods.map((p) => p.node).sort(), ['board-1', 'board-2', 'board-3']);
     const ns = JSON.parse(await k(['get', 'nodes', '-o', 'json'])) as { items: any[] };

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { run } from '../harness/server.ts';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lab-'));
@@ -115,29 +115,8 @@ describe('bramble lab', () => {
   });
 
   it('schedules a spread deployment onto every board, pods get IPs from their node\'s podCIDR', async () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'hello', namespace: 'default' },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'hello' } },
-        template: {
-          metadata: { labels: { app: 'hello' } },
-          spec: {
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'hello' } } }],
-            containers: [{ name: 'hello', image: 'bramble.local/hello-node:1.0', ports: [{ containerPort: 8080 }] }],
-          },
-        },
-      },
-    };
-    await k(['apply', '-f', '-'], JSON.stringify(deployment));
     const ns = await nodes();
-    const pods = await until('3 Running hello pods', 180_000, async () => {
-      const list = JSON.parse(await k(['get', 'pods', '-l', 'app=hello', '-o', 'json'])) as { items: any[] };
-      const running = list.items.filter((p) => p.status.phase === 'Running' && p.status.podIP);
-      return running.length === 3 ? running : undefined;
-    });
+    const pods = await spreadHello(k, 3);
     assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['board-1', 'board-2', 'board-3']);
     for (const p of pods) {
       const node = ns.find((n) => n.name === p.spec.nodeName)!;

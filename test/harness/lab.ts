@@ -44,3 +44,34 @@ export function labHelpers(dir: string, home: string) {
     },
   };
 }
+
+/**
+ * Seed 000's hello-node as a Deployment of `replicas` pods spread one per
+ * board (topology spread on the hostname), applied with `k`; resolves with
+ * the pods once all are Running with an IP.
+ */
+export async function spreadHello(k: (args: string[], input?: string) => Promise<string>, replicas: number): Promise<any[]> {
+  const labels = { app: 'hello' };
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'hello', namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } }],
+          containers: [{ name: 'hello', image: 'bramble.local/hello-node:1.0', ports: [{ containerPort: 8080 }] }],
+        },
+      },
+    },
+  };
+  await k(['apply', '-f', '-'], JSON.stringify(deployment));
+  return until(`${replicas} Running hello pods`, 180_000, async () => {
+    const list = JSON.parse(await k(['get', 'pods', '-l', 'app=hello', '-o', 'json'])) as { items: any[] };
+    const running = list.items.filter((p) => p.status.phase === 'Running' && p.status.podIP);
+    return running.length === replicas ? running : undefined;
+  });
+}
