@@ -444,7 +444,11 @@ export class SpdyStream extends Duplex {
     // Destroyed without an error event: a reset is an ordinary way for a peer to drop a stream.
     this.rejectReply(new StreamError('StreamReset', `stream ${this.id} reset by peer (status ${status})`));
     this.push(null);
-    this.destroy();
+    // Data the peer sent before its reset stays readable: a runtime may write an exec's exit
+    // Status and reset the stream at once, before our reader has attached. Destroyed once read
+    // (or with the session, which releases its streams a few seconds after it closes).
+    if (this.readableLength === 0) this.destroy();
+    else this.once('end', () => this.destroy());
   }
 
   private maybeForget(): void {

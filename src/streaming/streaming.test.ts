@@ -123,6 +123,27 @@ describe('SPDY/3.1', () => {
     await once(server, 'close');
   });
 
+  it('keeps data that arrived before a reset readable until it is read (an exec status followed by RST)', async () => {
+    const { client, server } = await pair();
+    server.on('stream', (s) => {
+      s.reply({});
+      // The last data, then a reset, as a runtime tearing down its session may do.
+      s.write('exit status 7', () => s.destroy());
+    });
+    const st = client.openStream({ streamtype: 'error' });
+    await st.replied;
+    // The reader attaches only after the reset has arrived.
+    await new Promise((r) => setTimeout(r, 200));
+    const got = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      st.on('data', (d: Buffer) => chunks.push(d));
+      st.once('end', () => resolve(Buffer.concat(chunks).toString()));
+      setTimeout(() => resolve(`(no end: ${st.destroyed ? 'destroyed' : 'open'})`), 1000);
+    });
+    assert.equal(got, 'exit status 7');
+    client.close();
+  });
+
   it('runs inside a WebSocket as one byte stream', async () => {
     let serverSession: SpdySession | undefined;
     const port = await wsServer((ws) => {
