@@ -122,7 +122,9 @@ describe('pods: binding and eviction', () => {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels },
-    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    // A scheduler nobody runs: the server's own would otherwise race the test's binding,
+    // writing PodScheduled=False (no nodes) after the binding wrote True.
+    spec: { schedulerName: 'test-binds-by-hand', containers: [{ name: 'c', image: 'busybox' }] },
   });
 
   it('binds once; a second binding is a conflict', async () => {
