@@ -29,6 +29,8 @@ const VERSION = 3;
 const SYN_STREAM = 1;
 const SYN_REPLY = 2;
 const RST_STREAM = 3;
+/** Received bytes acknowledged by one WINDOW_UPDATE: half of SPDY/3.1's initial 64 KiB stream window. */
+const WINDOW_BATCH = 32 * 1024;
 const SETTINGS = 4;
 const PING = 6;
 const GOAWAY = 7;
@@ -289,7 +291,15 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       }
       if (body.length > 0) {
         s.pushRemote(Buffer.from(body));
-        this.windowUpdate(id, body.length);
+        // Window updates in batches of half the initial 64 KiB window (as HTTP/2 stacks do), not
+        // per frame: a peer that closes with our updates still unread resets the connection
+        // (RST instead of FIN), and the kernel then drops what it had not yet sent — such as an
+        // exec's exit Status written just before the close.
+        s.unacked += body.length;
+        if (s.unacked >= WINDOW_BATCH) {
+          this.windowUpdate(id, s.unacked);
+          s.unacked = 0;
+        }
       }
       if (flags & FLAG_FIN) s.remoteEnd();
       return;
@@ -397,6 +407,9 @@ export class SpdyStream extends Duplex {
   reply(headers: SpdyHeaders = {}): void {
     if (!this.local) this.session.sendReply(this.id, headers);
   }
+
+  /** Bytes received and not yet acknowledged by a WINDOW_UPDATE (the session batches them). */
+  unacked = 0;
 
   override _read(): void {}
 
