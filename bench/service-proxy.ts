@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { brambleBin, kubectlBin, run } from '../test/harness/server.ts';
+import { until } from '../test/harness/lab.ts';
 import type { LabRecord } from '../src/lab/state.ts';
 import { expectStatus, h2Client, type Client } from './lib/server.ts';
 import { beforePhase, machineLoad } from './lib/proc.ts';
@@ -51,20 +52,6 @@ async function k(args: string[], input?: string): Promise<string> {
   const r = await run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { input, env: { ...process.env, HOME: home } });
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}${r.stdout}`);
   return r.stdout;
-}
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** Runs a command in a board's network namespace; resolves with stdout. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { brambleBin, kubectlBin, repoRoot, run } from '../../test/harness/server.ts';
 import type { BoardRecord, LabRecord } from '../../src/lab/state.ts';
 import { criSocket } from '../../src/lab/procs.ts';
-import { sleep } from './stats.ts';
+import { until } from '../../test/harness/lab.ts';
 
 export interface BenchLab {
   lab: LabRecord;
@@ -51,20 +51,8 @@ export function inNetns(nsPath: string, cmd: string[], timeoutMs = 600_000): Pro
 
 export const boardNs = (b: BoardRecord) => `/var/run/netns/${b.netns}`;
 
-export async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+// One polling helper for tests and benches alike.
+export { until };
 
 /**
  * Brings up a lab of `nodes` boards with the test images and the archives
