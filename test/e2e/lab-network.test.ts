@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
+import { clusterIPHits, labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-'));
@@ -94,24 +94,7 @@ describe('pod network across boards (host-gw)', () => {
   });
 
   it('a ClusterIP Service over the three pods, asked from board-1, is answered by all three', async () => {
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default' }, spec: { selector: { app: 'hello' }, ports: [{ port: 80, targetPort: 8080 }] } };
-    await k(['apply', '-f', '-'], JSON.stringify(svc));
-    const clusterIP = (await k(['get', 'svc', 'hello', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
-    const count = async () => Object.fromEntries(await Promise.all(pods.map(async (p) => [p.node, (await k(['logs', p.name])).split('\n').filter((l) => l.includes('url:/')).length] as const)));
-    const before = await count();
-    const client = podOn('board-1');
-    // 24 requests in one exec: the proxy picks an endpoint at random for each.
-    const script = `for i in $(seq 24); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${clusterIP} 80 | head -1; done`;
-    const out = await until('the Service to answer', 30_000, async () => {
-      const o = await k(['exec', client.name, '--', 'sh', '-c', script]);
-      return o.includes('200') ? o : undefined;
-    });
-    assert.equal(out.split('\n').filter((l) => / 200 /.test(l)).length, 24, out);
-    const afterCount = await until('every pod to log', 10_000, async () => {
-      const c = await count();
-      return pods.every((p) => c[p.node]! > before[p.node]!) ? c : undefined;
-    }).catch(count);
-    const hits = Object.fromEntries(pods.map((p) => [p.node, afterCount[p.node]! - before[p.node]!]));
+    const { clusterIP, hits } = await clusterIPHits(k, pods, podOn('board-1').name);
     process.stdout.write(`# ClusterIP ${clusterIP} from board-1: hits per board ${JSON.stringify(hits)}\n`);
     for (const p of pods) assert.ok(hits[p.node]! > 0, `no request reached ${p.node}: ${JSON.stringify(hits)}`);
   });

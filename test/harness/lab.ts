@@ -75,3 +75,32 @@ export async function spreadHello(k: (args: string[], input?: string) => Promise
     return running.length === replicas ? running : undefined;
   });
 }
+
+/**
+ * Exposes the spread hello pods (spreadHello) as a ClusterIP Service, sends
+ * 24 requests to it from `client` (one exec; the proxy picks an endpoint for
+ * each) and asserts all were answered; resolves with the Service's address
+ * and the requests each pod logged, by node.
+ */
+export async function clusterIPHits(
+  k: (args: string[], input?: string) => Promise<string>,
+  pods: { name: string; node: string }[],
+  client: string,
+): Promise<{ clusterIP: string; hits: Record<string, number> }> {
+  const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default' }, spec: { selector: { app: 'hello' }, ports: [{ port: 80, targetPort: 8080 }] } };
+  await k(['apply', '-f', '-'], JSON.stringify(svc));
+  const clusterIP = (await k(['get', 'svc', 'hello', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  const count = async () => Object.fromEntries(await Promise.all(pods.map(async (p) => [p.node, (await k(['logs', p.name])).split('\n').filter((l) => l.includes('url:/')).length] as const)));
+  const before = await count();
+  const script = `for i in $(seq 24); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${clusterIP} 80 | head -1; done`;
+  const out = await until('the Service to answer', 30_000, async () => {
+    const o = await k(['exec', client, '--', 'sh', '-c', script]);
+    return o.includes('200') ? o : undefined;
+  });
+  assert.equal(out.split('\n').filter((l) => / 200 /.test(l)).length, 24, out);
+  const afterCount = await until('every pod to log', 10_000, async () => {
+    const c = await count();
+    return pods.every((p) => c[p.node]! > before[p.node]!) ? c : undefined;
+  }).catch(count);
+  return { clusterIP, hits: Object.fromEntries(pods.map((p) => [p.node, afterCount[p.node]! - before[p.node]!])) };
+}
