@@ -56,6 +56,7 @@ import { buildNginxImage, NGINX_IMAGE, NGINX_PORT, PAGE } from './images/nginx.t
 import { boardNs, inNetns, podPid, readyPod, startBenchLab, until } from './lib/lab.ts';
 import { beforePhase, machineLoad } from './lib/proc.ts';
 import { benchArgs, fmt, report, sleep } from './lib/stats.ts';
+import { parseWrk, type Wrk } from './lib/wrk.ts';
 
 const opts = benchArgs();
 const num = (name: string, def: number, quick: number) => Number(opts.get(name) ?? (opts.quick ? quick : def));
@@ -73,32 +74,6 @@ const LABEL: Record<Path, string> = { pod: 'pod IP   ', clusterIP: 'ClusterIP', 
 const CONTROL_VIP = '10.99.0.1';
 const rep = report('cluster-ip', opts.json);
 
-interface Wrk {
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  requests: number;
-  errors: number;
-}
-const toMs = (v: string, unit: string) => Number(v) * (unit === 'us' ? 1e-3 : unit === 's' ? 1e3 : 1);
-function parseWrk(out: string): Wrk {
-  const lat = (p: string) => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
-    return m ? toMs(m[1]!, m[2]!) : NaN;
-  };
-  const max = /^\s*Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/m.exec(out);
-  const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
-    p50: lat('50'),
-    p99: lat('99'),
-    max: max ? toMs(max[1]!, max[2]!) : NaN,
-    errors: (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
-  };
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -30,6 +30,7 @@ import { brambleBin, kubectlBin, run } from '../test/harness/server.ts';
 import { until } from '../test/harness/lab.ts';
 import type { LabRecord } from '../src/lab/state.ts';
 import { expectStatus, h2Client, type Client } from './lib/server.ts';
+import { parseWrk, type Wrk } from './lib/wrk.ts';
 import { beforePhase, machineLoad } from './lib/proc.ts';
 import { benchArgs, fmt, fmtSummary, report, sleep, summarize, verdict } from './lib/stats.ts';
 
@@ -73,29 +74,6 @@ function credentials() {
   return { host: server.hostname, port: Number(server.port), ca: field('certificate-authority-data'), cert: field('client-certificate-data'), key: field('client-key-data') };
 }
 
-interface Wrk {
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  errors: number;
-}
-const toMs = (v: string, unit: string) => Number(v) * (unit === 'us' ? 1e-3 : unit === 's' ? 1e3 : 1);
-function parseWrk(out: string): Wrk {
-  const lat = (p: string) => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
-    return m ? toMs(m[1]!, m[2]!) : NaN;
-  };
-  const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
-    p50: lat('50'),
-    p99: lat('99'),
-    errors: (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
-  };
-}
 
 async function httpPhase(lab: LabRecord): Promise<void> {
   const board1 = lab.boards[0]!;
