@@ -84,7 +84,7 @@ async function route(ctx: RequestContext, deps: HandlerDeps, authorizer: Authori
     if (path.startsWith('/livez')) return serveHealth(ctx, 'livez', deps.health.livez);
     return serveHealth(ctx, 'healthz', deps.health.readyz);
   }
-  if (deps.join && (path === joinPaths.cacerts || path === joinPaths.credentials || path === joinPaths.config)) return serveJoin(ctx, deps.join);
+  if (deps.join && (path === joinPaths.cacerts || path === joinPaths.credentials || path === joinPaths.config || path === joinPaths.bootstrap)) return serveJoin(ctx, deps.join);
   if (ctx.user.via === 'anonymous') throw errors.unauthorized();
 
   const r = parseResourcePath(path, method, ctx.url.searchParams);

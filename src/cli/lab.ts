@@ -23,7 +23,7 @@ Subcommands:
   flags: [
     { name: 'dir', kind: 'string', arg: 'DIR', env: 'BRAMBLE_LAB_DIR', help: 'Folder of the lab: lab.json, kubeconfig.yaml, boards/<name>/{data,log}' },
     { name: 'nodes', kind: 'int', arg: 'N', default: 3, help: 'up: number of boards (board-1 … board-N)' },
-    { name: 'servers', kind: 'int', arg: 'M', default: 1, help: 'up: boards running a server (only 1 yet: more are refused until servers can share a datastore)' },
+    { name: 'servers', kind: 'int', arg: 'M', default: 1, help: 'up: boards running a server; more than 1 makes an HA cluster (board-1 --cluster-init, the others join with --server; use an odd number: etcd needs a majority)' },
     { name: 'subnet', kind: 'string', arg: 'CIDR', help: 'up: the LAN; the host gets .1, boards .2 … (default: 10.231.0.0/24, or the next /24 no host route uses)' },
     { name: 'images', kind: 'string', arg: 'DIR', help: 'up: image archives (*.tar) to side-load onto every board (default: build the test images)' },
     { name: 'server-flag', kind: 'list', arg: 'FLAG', default: [], help: "up: a flag passed to every server, one per use, in '=' form: --server-flag=--node-monitor-grace-period=15s (no commas)" },
@@ -52,7 +52,6 @@ export async function run(values: FlagValues, args: string[]): Promise<number> {
       const servers = Number(values['servers']);
       if (!(servers >= 1 && servers <= nodes)) throw new UsageError('--servers must be between 1 and --nodes');
       // Refused rather than quietly built with one server: a script asking for three would test something else.
-      if (servers > 1) throw new UsageError(`--servers ${servers}: a lab has one server for now (a second server needs a datastore the servers share, which bramble does not have yet)`);
       try {
         await lab.up({ dir, nodes, servers, subnet: values['subnet'] as string | undefined, images: values['images'] as string | undefined, serverFlags: (values['server-flag'] as string[]) ?? [], timeoutMs, say });
       } catch (e) {

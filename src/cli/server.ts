@@ -15,7 +15,7 @@ export const defaultKubeconfig = isRoot ? '/etc/bramble/bramble.yaml' : path.joi
 
 export const spec: CommandSpec = {
   name: 'server',
-  summary: 'Run the bramble control plane: Kubernetes API server on an embedded SQLite store',
+  summary: 'Run the bramble control plane: Kubernetes API server on an embedded SQLite store, or on etcd shared by several servers (HA)',
   usage: 'bramble server [flags]',
   flags: [
     { name: 'data-dir', kind: 'string', arg: 'DIR', default: defaultDataDir, env: 'BRAMBLE_DATA_DIR', help: 'Folder to hold state', short: 'd' },
@@ -26,6 +26,9 @@ export const spec: CommandSpec = {
     { name: 'write-kubeconfig', kind: 'string', arg: 'FILE', default: defaultKubeconfig, env: 'BRAMBLE_KUBECONFIG_OUTPUT', help: 'Write the admin kubeconfig to this file once the API answers', short: 'o' },
     { name: 'write-kubeconfig-mode', kind: 'string', arg: 'MODE', default: '0600', env: 'BRAMBLE_KUBECONFIG_MODE', help: 'File mode of the written kubeconfig (octal)' },
     { name: 'token', kind: 'string', arg: 'TOKEN', env: 'BRAMBLE_TOKEN', help: 'Shared secret agents join with (default: generated; see <data-dir>/server/node-token)', short: 't' },
+    { name: 'token-file', kind: 'string', arg: 'FILE', env: 'BRAMBLE_TOKEN_FILE', help: 'File holding the token (instead of --token)' },
+    { name: 'cluster-init', kind: 'bool', env: 'BRAMBLE_CLUSTER_INIT', help: 'Start a new HA cluster: keep state in an etcd member this server runs (etcd from the distribution) instead of SQLite, so more servers can join with --server' },
+    { name: 'server', kind: 'string', arg: 'URL', env: 'BRAMBLE_URL', help: 'Join the HA cluster of this server (https://IP:6443) as another server: fetch the cluster CAs with --token, add an etcd member (needs a full K10 token to pin the CA)', short: 's' },
     { name: 'disable-agent', kind: 'bool', help: 'Do not run the embedded agent (this board runs the control plane only)' },
     { name: 'agent-runtime', kind: 'string', arg: 'NAME', default: 'containerd', help: 'Runtime of the embedded agent: containerd, or fake (a simulated node)' },
     { name: 'node-name', kind: 'string', arg: 'NAME', env: 'BRAMBLE_NODE_NAME', help: 'Node name of the embedded agent (default: the host name)' },
@@ -81,6 +84,21 @@ export async function run(values: FlagValues): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --https-listen-port ${port}`);
   const mode = String(values['write-kubeconfig-mode']);
   if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`invalid --write-kubeconfig-mode "${mode}" (octal, e.g. 0600)`);
+  let token = (values['token'] as string | undefined) || undefined;
+  const tokenFile = values['token-file'] as string | undefined;
+  if (!token && tokenFile) {
+    try {
+      token = (await import('node:fs')).readFileSync(tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new UsageError(`cannot read --token-file ${tokenFile}: ${(e as Error).message}`);
+    }
+  }
+  const joinServer = values['server'] as string | undefined;
+  if (joinServer !== undefined) {
+    if (!/^https:\/\/[^/]+/.test(joinServer)) throw new UsageError(`--server must be an https:// URL, like https://192.168.1.10:6443 (got "${joinServer}")`);
+    if (!token) throw new UsageError('--server needs --token (or --token-file): the first server writes it to <data-dir>/server/token');
+    if (values['cluster-init'] === true) throw new UsageError('--cluster-init starts a new cluster and --server joins one: give one of them');
+  }
   const cp = await startServer(
     {
       dataDir: path.resolve(String(values['data-dir'])),
@@ -94,7 +112,9 @@ export async function run(values: FlagValues): Promise<number> {
       agent: await embeddedAgent(values),
       compactionIntervalMs,
       disable: (values['disable'] as string[] | undefined) ?? [],
-      token: (values['token'] as string | undefined) || undefined,
+      token,
+      clusterInit: values['cluster-init'] === true,
+      joinServer,
       flannelBackend: flannelBackend(values),
       controllers: {
         serviceCIDR: String(values['service-cidr']),
@@ -110,14 +130,18 @@ export async function run(values: FlagValues): Promise<number> {
     },
     version,
   );
-  // Runs until SIGTERM/SIGINT, then shuts down cleanly (exit 0).
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  // Runs until SIGTERM/SIGINT, then shuts down cleanly (exit 0); exits 1 if its etcd member dies.
+  const reason = await Promise.race([
+    new Promise<undefined>((resolve) => {
+      const stop = () => resolve(undefined);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    }),
+    cp.fatal,
+  ]);
+  if (reason) (await import('../util/log.ts')).logger('server').error('stopping', { reason });
   await cp.stop();
-  return 0;
+  return reason ? 1 : 0;
 }
 
 function parseFlagDuration(value: string, parse: (s: string) => number): number {

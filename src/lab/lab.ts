@@ -2,8 +2,11 @@
  * `bramble lab`: a cluster of N virtual boards on one Linux machine.
  *
  *   up     bridge + per-board namespace/veth, images side-loaded, board-1 as
- *          `bramble server`, the others as `bramble agent` joined with its
- *          token; DIR/kubeconfig.yaml for the host; waits for all nodes Ready
+ *          `bramble server` (with --servers M > 1: `--cluster-init`, and
+ *          boards 2..M as servers joining it with `--server`, one at a time
+ *          as each adds an etcd member), the others as `bramble agent`
+ *          joined with its token; DIR/kubeconfig.yaml for the host (and
+ *          DIR/kubeconfig-board-N.yaml per server); waits for all nodes Ready
  *   status boards with their process and node state
  *   kill   a power cut: the board's processes die at once, its link goes down
  *   start  link up, the board's bramble starts again on the same data dir
@@ -37,15 +40,25 @@ export interface UpOptions {
 }
 
 const tokenFile = (lab: LabRecord) => path.join(lab.boards[0]!.dataDir, 'server', 'node-token');
-const serverKubeconfig = (lab: LabRecord) => path.join(lab.dir, 'boards', lab.boards[0]!.name, 'admin-kubeconfig.yaml');
+const serverKubeconfig = (lab: LabRecord, b: BoardRecord = lab.boards[0]!) => path.join(lab.dir, 'boards', b.name, 'admin-kubeconfig.yaml');
 export const hostKubeconfig = (dir: string) => path.join(path.resolve(dir), 'kubeconfig.yaml');
+/** A kubeconfig for the host per server board (HA labs): reach the cluster through that board. */
+export const boardKubeconfig = (dir: string, board: string) => path.join(path.resolve(dir), `kubeconfig-${board}.yaml`);
+const servers = (lab: LabRecord) => lab.boards.filter((b) => b.role === 'server');
+/** Kubeconfigs to try in order: board-1's first, then the other servers' (one may be down). */
+function hostKubeconfigs(lab: LabRecord): string[] {
+  return [hostKubeconfig(lab.dir), ...servers(lab).slice(1).map((b) => boardKubeconfig(lab.dir, b.name))].filter((f) => fs.existsSync(f));
+}
 
 /** The command line of a board's bramble; the same on first start and after a power cut. */
 function boardArgv(lab: LabRecord, b: BoardRecord, serverFlags: string[]): string[] {
   const common = ['--data-dir', b.dataDir, '--node-name', b.name, '--node-ip', b.ip, '--cgroup-root', b.cgroupRoot];
   if (b.role === 'server') {
+    const first = b === lab.boards[0];
+    // An HA lab's first server starts the etcd cluster; the others join it through board-1 (k3s's --cluster-init / --server).
+    const ha = servers(lab).length > 1 ? (first ? ['--cluster-init'] : ['--server', `https://${lab.boards[0]!.ip}:${API_PORT}`, '--token-file', tokenFile(lab)]) : [];
     return [brambleBin, 'server', ...common, '--bind-address', '0.0.0.0', '--https-listen-port', String(API_PORT), '--advertise-address', b.ip, '--tls-san', b.ip,
-      '--write-kubeconfig', serverKubeconfig(lab), ...serverFlags];
+      '--write-kubeconfig', serverKubeconfig(lab, b), ...ha, ...serverFlags];
   }
   return [brambleBin, 'agent', ...common, '--server', `https://${lab.boards[0]!.ip}:${API_PORT}`, '--token-file', tokenFile(lab)];
 }
@@ -55,7 +68,7 @@ export async function up(o: UpOptions): Promise<LabRecord> {
   const prior = readLab(dir);
   if (prior) throw new Error(`${dir} already holds a lab (${prior.boards.length} boards): run 'bramble lab down --dir ${o.dir}' first`);
   if (o.nodes < 1 || o.nodes > 200) throw new Error('--nodes must be between 1 and 200');
-  if (o.servers > 1) throw new Error('a lab has one server for now (servers cannot share a datastore yet)');
+  if (o.servers < 1 || o.servers > o.nodes) throw new Error('--servers must be between 1 and --nodes');
   const subnet = o.subnet ? parseCIDR(o.subnet) : defaultSubnet();
   if (o.subnet && collides(subnet)) throw new Error(`subnet ${o.subnet} overlaps a route the host already has (see 'ip route')`);
   fs.mkdirSync(dir, { recursive: true });
@@ -73,7 +86,7 @@ export async function up(o: UpOptions): Promise<LabRecord> {
       return {
         name,
         ip: hostAt(subnet, i + 2),
-        role: i === 0 ? 'server' : 'agent',
+        role: i < o.servers ? 'server' : 'agent',
         netns: `bl-${id}-${name}`,
         veth: `vl${id}-${i + 1}`,
         cgroupRoot: `bramble-${id}-${name}`,
@@ -91,16 +104,19 @@ export async function up(o: UpOptions): Promise<LabRecord> {
   o.say(`LAN ${lab.subnet} on bridge ${lab.bridge} (host ${lab.hostAddress.split('/')[0]})`);
   sideLoadImages(lab, o.images, o.say);
 
-  const server = lab.boards[0]!;
-  server.proc = startDetached(server, boardArgv(lab, server, o.serverFlags));
-  writeLab(lab);
-  o.say(`${server.name}  ${server.ip}  server  (log: ${server.log})`);
-  await waitFor(() => fs.existsSync(tokenFile(lab)) && fs.existsSync(serverKubeconfig(lab)), o.timeoutMs, () => `the server did not come up:\n${tail(server.log)}`, () => {
-    if (!alive(server.proc)) throw new Error(`the server exited:\n${tail(server.log)}`);
-  });
-  writeHostKubeconfig(lab);
+  // Servers one at a time: each waits for the one before (a joining server adds its etcd member through board-1,
+  // and two members joining at once could leave the cluster without quorum).
+  for (const server of servers(lab)) {
+    server.proc = startDetached(server, boardArgv(lab, server, o.serverFlags));
+    writeLab(lab);
+    o.say(`${server.name}  ${server.ip}  server  (log: ${server.log})`);
+    await waitFor(() => fs.existsSync(tokenFile(lab)) && fs.existsSync(serverKubeconfig(lab, server)), o.timeoutMs, () => `${server.name}'s server did not come up:\n${tail(server.log)}`, () => {
+      if (!alive(server.proc)) throw new Error(`${server.name}'s server exited:\n${tail(server.log)}`);
+    });
+    writeHostKubeconfig(lab, server);
+  }
 
-  for (const b of lab.boards.slice(1)) {
+  for (const b of lab.boards.filter((x) => x.role === 'agent')) {
     b.proc = startDetached(b, boardArgv(lab, b, o.serverFlags));
     writeLab(lab);
     o.say(`${b.name}  ${b.ip}  agent   (log: ${b.log})`);
@@ -133,11 +149,11 @@ function sideLoadImages(lab: LabRecord, imagesDir: string | undefined, say: (l: 
   say(`side-loaded ${tars.length} image archive(s) onto ${lab.boards.length} boards`);
 }
 
-/** The server's admin kubeconfig, pointed at board-1's LAN address (its certificate names it: --tls-san). */
-function writeHostKubeconfig(lab: LabRecord): void {
-  const text = fs.readFileSync(serverKubeconfig(lab), 'utf8');
-  const out = text.replace(/^(\s*server:\s*)\S+$/m, `$1https://${lab.boards[0]!.ip}:${API_PORT}`);
-  fs.writeFileSync(hostKubeconfig(lab.dir), out, { mode: 0o600 });
+/** A server's admin kubeconfig, pointed at its board's LAN address (its certificate names it: --tls-san). Board-1's is DIR/kubeconfig.yaml. */
+function writeHostKubeconfig(lab: LabRecord, b: BoardRecord): void {
+  const text = fs.readFileSync(serverKubeconfig(lab, b), 'utf8');
+  const out = text.replace(/^(\s*server:\s*)\S+$/m, `$1https://${b.ip}:${API_PORT}`);
+  fs.writeFileSync(b === lab.boards[0] ? hostKubeconfig(lab.dir) : boardKubeconfig(lab.dir, b.name), out, { mode: 0o600 });
 }
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, fail: () => string, check?: () => void): Promise<void> {
@@ -159,9 +175,21 @@ function tail(file: string, lines = 30): string {
 
 /** Node name → Ready condition status ('True', 'False', 'Unknown'), read through the host kubeconfig. */
 export async function nodeReadiness(lab: LabRecord): Promise<Map<string, string>> {
+  let last: unknown = new Error('no kubeconfig yet');
+  for (const file of hostKubeconfigs(lab)) {
+    try {
+      return await readinessVia(file);
+    } catch (e) {
+      last = e;
+    }
+  }
+  if (hostKubeconfigs(lab).length === 0) return new Map();
+  throw last;
+}
+
+async function readinessVia(file: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  if (!fs.existsSync(hostKubeconfig(lab.dir))) return out;
-  const client = HttpClient.fromKubeconfig(hostKubeconfig(lab.dir));
+  const client = HttpClient.fromKubeconfig(file);
   // The client's session is unref'd: this (ref'd) timer keeps the process alive while the answer is awaited.
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -253,7 +281,7 @@ export async function down(dir: string, say: (l: string) => void): Promise<void>
   removeBridge(lab);
   if (left.length) say(`cgroups still holding processes (not removed): ${left.join(', ')}`);
   // The boards' files go too (a later `up` in DIR starts afresh); the record last: until here, a rerun finds what is left.
-  for (const f of ['boards', 'images', 'kubeconfig.yaml']) fs.rmSync(path.join(lab.dir, f), { recursive: true, force: true });
+  for (const f of ['boards', 'images', 'kubeconfig.yaml', ...lab.boards.map((b) => `kubeconfig-${b.name}.yaml`)]) fs.rmSync(path.join(lab.dir, f), { recursive: true, force: true });
   fs.rmSync(path.join(lab.dir, 'lab.json'), { force: true });
   say(`lab ${lab.id} removed (${lab.boards.length} boards, bridge ${lab.bridge})`);
 }

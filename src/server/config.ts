@@ -18,6 +18,10 @@ export interface ServerConfig {
   compactionIntervalMs: number;
   /** Join secret or full K10 token (`--token`); generated on first start when absent. */
   token?: string;
+  /** `--cluster-init`: start a new HA cluster on an etcd member this server runs. */
+  clusterInit?: boolean;
+  /** `--server`: join the HA cluster of this server URL (CAs from it, an etcd member added through it). */
+  joinServer?: string;
   /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
   disable: string[];
   controllers: ControllerConfig;
@@ -62,6 +66,8 @@ export function defaultAdvertiseAddress(bindAddress: string): string {
 export function serverPaths(dataDir: string) {
   return {
     db: path.join(dataDir, 'server', 'db', 'state.db'),
+    /** The etcd member's data of an HA server; its `member/` folder marks a server as HA on later starts. */
+    etcd: path.join(dataDir, 'server', 'db', 'etcd'),
     cred: path.join(dataDir, 'server', 'cred'),
   };
 }

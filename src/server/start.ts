@@ -13,7 +13,9 @@ import { createMetricsApi } from '../apiserver/metrics/index.ts';
 import { createAgentProbe } from '../controllers/servicelb/liveness.ts';
 import { listen, type RunningServer } from '../apiserver/server.ts';
 import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
-import { caCertHash, ensureServerPKI } from '../cluster/pki/server-pki.ts';
+import { caCertHash, ensureEtcdPKI, ensureServerPKI } from '../cluster/pki/server-pki.ts';
+import { fetchServerBootstrap, hasSharedCAs, readServerBootstrap } from '../cluster/etcd/bootstrap.ts';
+import type { RunningMember } from '../cluster/etcd/member.ts';
 import { ensureServerToken } from '../cluster/join/token.ts';
 import { issueNodeCredential } from '../cluster/join/credentials.ts';
 import { adminOnly, union } from '../apiserver/auth.ts';
@@ -49,6 +51,8 @@ const controllerUser = { name: 'system:kube-controller-manager', groups: ['syste
 export interface RunningControlPlane {
   /** The bound address (port 0 resolves to a real port). */
   port: number;
+  /** Resolves with a reason if the server can no longer work (its etcd member died); the CLI then exits non-zero, as k3s does. */
+  fatal: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -64,20 +68,46 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const started = Date.now();
   const paths = serverPaths(cfg.dataDir);
   await step('creating data dir', () => fs.mkdir(path.dirname(paths.db), { recursive: true, mode: 0o700 }));
-  // The inline writer commits on the main thread: ~13 MB less memory than a
-  // writer thread, at the price of the event loop waiting for each group
-  // commit's fsync. For the few writes a second of a small cluster that is
-  // the better trade on 1 GB boards.
-  const backend: Backend = await step('opening the datastore', () =>
-    openSqliteBackend({ path: paths.db, compactIntervalMs: cfg.compactionIntervalMs, writer: 'inline' }),
-  );
+
+  // HA (k3s's embedded etcd): --cluster-init, --server, or a data dir that already runs a member.
+  const ha = cfg.clusterInit === true || cfg.joinServer !== undefined || (await fs.stat(path.join(paths.etcd, 'member')).then(() => true, () => false));
+  if (cfg.joinServer && !(await hasSharedCAs(cfg.dataDir))) {
+    const joinServer = cfg.joinServer;
+    if (!cfg.token) throw new Error('--server needs --token');
+    await step(`fetching the cluster's CAs from ${joinServer}`, () => fetchServerBootstrap({ server: joinServer, token: cfg.token!, dataDir: cfg.dataDir }));
+  }
 
   const hostname = os.hostname();
   const sans = [...new Set([hostname, cfg.advertiseAddress, ...(cfg.bindAddress === '0.0.0.0' ? [] : [cfg.bindAddress]), ...cfg.tlsSANs])];
   const isIP = (s: string) => /^[\d.]+$/.test(s) || s.includes(':');
-  const pki = await step('preparing certificates', () =>
-    ensureServerPKI(cfg.dataDir, { dnsNames: sans.filter((s) => !isIP(s)), ipAddresses: sans.filter(isIP) }),
-  );
+  const sanOpts = { dnsNames: sans.filter((s) => !isIP(s)), ipAddresses: sans.filter(isIP) };
+  const pki = await step('preparing certificates', () => ensureServerPKI(cfg.dataDir, sanOpts));
+
+  let etcd: RunningMember | undefined;
+  let backend: Backend;
+  if (ha) {
+    // Loaded only here: a single server on SQLite carries none of the etcd client.
+    const { startMember } = await import('../cluster/etcd/member.ts');
+    const { openEtcdBackend } = await import('../storage/etcd/etcd.ts');
+    const etcdPki = await step('preparing etcd certificates', () => ensureEtcdPKI(cfg.dataDir, sanOpts));
+    const memberName = cfg.agent?.nodeName ?? hostname.toLowerCase();
+    const joinHost = cfg.joinServer ? new URL(cfg.joinServer).hostname.replace(/^\[|\]$/g, '') : undefined;
+    const member = await step('starting etcd', () => startMember({ dataDir: cfg.dataDir, name: memberName, advertiseIP: cfg.advertiseAddress, pki: etcdPki, joinHost }));
+    etcd = member;
+    // Every server compacts; etcd refuses a compaction at or below the compacted revision, which the compactor shrugs off.
+    backend = await step('opening the datastore (etcd)', () => openEtcdBackend({ endpoint: member.endpoint, tls: member.tls, compactIntervalMs: cfg.compactionIntervalMs })).catch(async (e) => {
+      await member.proc.stop();
+      throw e;
+    });
+  } else {
+    // The inline writer commits on the main thread: ~13 MB less memory than a
+    // writer thread, at the price of the event loop waiting for each group
+    // commit's fsync. For the few writes a second of a small cluster that is
+    // the better trade on 1 GB boards.
+    backend = await step('opening the datastore', () =>
+      openSqliteBackend({ path: paths.db, compactIntervalMs: cfg.compactionIntervalMs, writer: 'inline' }),
+    );
+  }
 
   const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
 
@@ -124,6 +154,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       secret: serverToken.token.secret,
       issue: (req) => issueNodeCredential({ clientCA: pki.clientCA, serverCaPem: pki.serverCA.certPem, client }, req),
       config: { flannelBackend: cfg.flannelBackend ?? DEFAULT_FLANNEL_BACKEND },
+      bootstrap: ha ? () => readServerBootstrap(cfg.dataDir) : undefined,
     },
   });
   const server: RunningServer = await step(`listening on ${cfg.bindAddress}:${cfg.port}`, () =>
@@ -187,9 +218,17 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     }
   }
 
+  let stopping = false;
+  const fatal = new Promise<string>((resolve) => {
+    void etcd?.proc.exited.then((code) => {
+      if (!stopping) resolve(`etcd exited unexpectedly (code ${code}); see ${path.join(cfg.dataDir, 'server', 'logs', 'etcd.log')}`);
+    });
+  });
   return {
     port,
+    fatal,
     async stop() {
+      stopping = true;
       await agent?.stop().catch((e) => log.warn('embedded agent stopped with an error', { error: (e as Error).message }));
       ready = false;
       controllers.abort();
@@ -198,6 +237,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       await server.close();
       await Promise.all(running);
       await backend.close();
+      await etcd?.proc.stop();
       log.info('bramble server stopped');
     },
   };

@@ -15,6 +15,7 @@ import { isApiError } from '../../src/api/errors.ts';
 import { HttpClient } from '../../src/client/http.ts';
 import { resources } from '../../src/client/types.ts';
 import { joinCluster, JoinError } from '../../src/cluster/join/join.ts';
+import { fetchServerBootstrap } from '../../src/cluster/etcd/bootstrap.ts';
 import { brambleBin, startServer, type TestServer } from '../harness/server.ts';
 
 let srv: TestServer;
@@ -62,6 +63,21 @@ describe('join tokens', () => {
     await assert.rejects(joinCluster({ server: url, token: other, nodeName: 'n-mitm', dataDir: tmp() }), (e) => e instanceof JoinError && /does not match the token/.test(e.message));
     // The secret never reached the server: no password was recorded for that node.
     await assert.rejects(admin.get(resources.secrets, 'kube-system', 'n-mitm.node-password.bramble'), (e) => isApiError(e, 'NotFound'));
+  });
+});
+
+describe('server bootstrap (a server joining an HA cluster)', () => {
+  it('a single server on SQLite has no CAs to share: a joining server is told why, and writes nothing', async () => {
+    const dataDir = tmp();
+    await assert.rejects(fetchServerBootstrap({ server: url, token, dataDir }), (e) => e instanceof JoinError && /not an HA server/.test(e.message));
+    assert.equal(fs.existsSync(path.join(dataDir, 'server', 'tls', 'server-ca.key')), false);
+  });
+
+  it('refuses a wrong token and a CA that does not match it', async () => {
+    const bad = token.replace(/:[0-9a-f]+$/, ':' + 'f'.repeat(32));
+    await assert.rejects(fetchServerBootstrap({ server: url, token: bad, dataDir: tmp() }), (e) => e instanceof JoinError && /refused the token/.test(e.message));
+    const other = 'K10' + '0'.repeat(64) + '::server:' + token.split(':').pop();
+    await assert.rejects(fetchServerBootstrap({ server: url, token: other, dataDir: tmp() }), (e) => e instanceof JoinError && /does not match the token/.test(e.message));
   });
 });
 

@@ -45,7 +45,17 @@ export interface ServerPKIOptions {
 }
 
 /** File base names (each has `.crt` and `.key`). */
-export type PkiFile = 'server-ca' | 'client-ca' | 'serving-kube-apiserver' | 'client-admin' | 'client-kube-apiserver';
+export type PkiFile =
+  | 'server-ca'
+  | 'client-ca'
+  | 'serving-kube-apiserver'
+  | 'client-admin'
+  | 'client-kube-apiserver'
+  // etcd's own CA and leaves (HA servers only): etcd trusts nothing the Kubernetes CAs sign.
+  | 'etcd-ca'
+  | 'etcd-server'
+  | 'etcd-peer'
+  | 'etcd-client';
 
 export interface ServerPKI {
   /** `<dataDir>/server/tls` */
@@ -85,7 +95,7 @@ async function ensureMode(file: string, mode: number): Promise<void> {
   if (((await stat(file)).mode & 0o7777) !== mode) await chmod(file, mode);
 }
 
-async function ensureCA(dataDir: string, name: 'server-ca' | 'client-ca', changed: PkiFile[]): Promise<CertKeyPair> {
+async function ensureCA(dataDir: string, name: 'server-ca' | 'client-ca' | 'etcd-ca', changed: PkiFile[]): Promise<CertKeyPair> {
   const files = pkiFilePaths(dataDir, name);
   const [certPem, keyPem] = await Promise.all([readOptional(files.cert), readOptional(files.key)]);
   if (certPem !== undefined && keyPem === undefined) {
@@ -211,3 +221,46 @@ export async function ensureServerPKI(dataDir: string, opts: ServerPKIOptions): 
   }
   return { dir, serverCA, clientCA, serving, admin, apiserverClient, changed };
 }
+
+export interface EtcdPKI {
+  ca: CertKeyPair;
+  /** etcd's client-facing serving certificate (loopback and the board's addresses). */
+  server: CertKeyPair;
+  /** Member-to-member: each member is both server and client of its peers. */
+  peer: CertKeyPair;
+  /** What the API server presents to etcd. */
+  client: CertKeyPair;
+  files: Record<'ca' | 'server' | 'peer' | 'client', { cert: string; key: string }>;
+}
+
+/**
+ * The TLS material of a server's etcd member (HA), next to the API
+ * server's: one etcd CA shared by every server of the cluster (it comes
+ * with the bootstrap data when a server joins), and this member's own
+ * leaves, re-issued like the others when they stop fitting.
+ */
+export async function ensureEtcdPKI(dataDir: string, opts: ServerPKIOptions): Promise<EtcdPKI> {
+  const sans = servingSans(opts);
+  await mkdir(path.join(dataDir, 'server', 'tls'), { recursive: true, mode: 0o700 });
+  const changed: PkiFile[] = [];
+  const ca = await ensureCA(dataDir, 'etcd-ca', changed);
+  const server = await ensureLeaf(dataDir, 'etcd-server', ca, { commonName: 'etcd-server', usage: 'server', validityDays: LEAF_VALIDITY_DAYS, ...sans }, changed);
+  const peer = await ensureLeaf(dataDir, 'etcd-peer', ca, { commonName: 'etcd-peer', usage: 'server+client', validityDays: LEAF_VALIDITY_DAYS, ...sans }, changed);
+  const client = await ensureLeaf(dataDir, 'etcd-client', ca, { commonName: 'etcd-client', usage: 'client', validityDays: LEAF_VALIDITY_DAYS }, changed);
+  for (const name of ['etcd-ca', 'etcd-server', 'etcd-peer', 'etcd-client'] as const) {
+    const files = pkiFilePaths(dataDir, name);
+    await ensureMode(files.cert, 0o600);
+    await ensureMode(files.key, 0o600);
+  }
+  const files = {
+    ca: pkiFilePaths(dataDir, 'etcd-ca'),
+    server: pkiFilePaths(dataDir, 'etcd-server'),
+    peer: pkiFilePaths(dataDir, 'etcd-peer'),
+    client: pkiFilePaths(dataDir, 'etcd-client'),
+  };
+  return { ca, server, peer, client, files };
+}
+
+/** The CAs every server of one cluster shares; a joining server receives them (src/cluster/etcd/bootstrap.ts). */
+export const SHARED_CAS = ['server-ca', 'client-ca', 'etcd-ca'] as const;
+export type SharedCA = (typeof SHARED_CAS)[number];
