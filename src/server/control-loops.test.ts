@@ -75,6 +75,12 @@ describe('startControlLoops', () => {
     await sleep(500); // several renewals: the other candidate must stay out
     assert.equal(running.size, 1);
     assert.equal([a, b].filter((l) => l.isLeader()).length, 1);
+    // Leader or not, each server keeps its API server identity Lease.
+    for (const id of ['a', 'b']) {
+      const l = await client.get(resources.leases, 'kube-system', `apiserver-${id}`);
+      assert.equal(l['metadata'].labels['apiserver.kubernetes.io/identity'], 'kube-apiserver');
+      assert.equal(l['metadata'].annotations['bramble.io/advertise-address'], '10.0.0.1:6443');
+    }
     const lease = await client.get(resources.leases, 'kube-system', 'kube-controller-manager');
     const first: string = lease['spec'].holderIdentity;
     assert.ok(running.has(first));
