@@ -35,6 +35,11 @@ export interface ControllerConfig {
    * startControlLoops with leader election.
    */
   apiServerIdentityLeases?: boolean;
+  /**
+   * HA: several API servers share the datastore, so Service IP and node port
+   * allocations are also claimed in it (src/admission/service-ip/claims.ts).
+   */
+  sharedDatastore?: boolean;
   /** `--lb-pool`: LoadBalancer address ranges/CIDRs (empty: Services get node addresses, as k3s ServiceLB). */
   lbPools?: string[];
   /** Asks a node's agent whether it is alive (the servicelb controller's fast failover); none: readiness only. */

@@ -79,7 +79,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
 
   const registry = new Registry(backend, createHooks({ nodePortRange: cfg.controllers.nodePortRange }));
-  for (const make of admissionFactories) registry.admission.push(make(registry, cfg.controllers));
+  for (const make of admissionFactories) registry.admission.push(make(registry, { ...cfg.controllers, sharedDatastore: cfg.leaderElect ?? false }));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
   await step('creating system namespaces', () => registry.bootstrap(systemCtx));
 
