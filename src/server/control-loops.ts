@@ -121,6 +121,7 @@ export function startControlLoops(o: ControlLoopsOptions, signal: AbortSignal): 
       if (!signal.aborted) log.info('control loops stopped on losing the lease; campaigning again', { identity: o.identity });
     }
   });
+  // `bramble server` fills apiServerAddresses with its advertise address alone.
   const address = o.controllerConfig.apiServerAddresses[0] ?? '';
   const identityLease = guard(
     runAPIServerLease({ client: o.client, id: o.apiServerID, advertise: `${address}:${o.controllerConfig.apiServerPort}`, clock: o.clock, ...o.apiServerLease }, signal),
