@@ -28,6 +28,18 @@ export interface ControllerConfig {
   /** Addresses of the API server(s), for the `kubernetes` Service's endpoints. */
   apiServerAddresses: string[];
   apiServerPort: number;
+  /**
+   * HA (several servers on one datastore): the `kubernetes` Endpoints list
+   * the addresses of the live API server identity Leases (plus
+   * apiServerAddresses) instead of apiServerAddresses alone. Set by
+   * startControlLoops with leader election.
+   */
+  apiServerIdentityLeases?: boolean;
+  /**
+   * HA: several API servers share the datastore, so Service IP and node port
+   * allocations are also claimed in it (src/admission/service-ip/claims.ts).
+   */
+  sharedDatastore?: boolean;
   /** `--lb-pool`: LoadBalancer address ranges/CIDRs (empty: Services get node addresses, as k3s ServiceLB). */
   lbPools?: string[];
   /** Asks a node's agent whether it is alive (the servicelb controller's fast failover); none: readiness only. */

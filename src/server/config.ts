@@ -25,6 +25,14 @@ export interface ServerConfig {
   /** Components switched off by name (`--disable`): controllers, `scheduler`, later packaged addons. */
   disable: string[];
   controllers: ControllerConfig;
+  /**
+   * Several servers share the datastore (etcd): controllers and scheduler
+   * run only on the holder of the kube-controller-manager Lease, each server
+   * keeps an API server identity Lease, and Service IP/port allocations are
+   * claimed in storage. Off (the default, single server on SQLite): no Lease
+   * writes at all.
+   */
+  leaderElect?: boolean;
   /** The pod network backend of every node (`--flannel-backend`), handed to joining agents; default host-gw. */
   flannelBackend?: import('../cluster/join/cluster-config.ts').FlannelBackend;
 }

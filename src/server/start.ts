@@ -3,6 +3,7 @@
  * wrapped with what was being started (as k3s does). Resolves `ready` once
  * the API answers requests and the admin kubeconfig is written.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,15 +22,9 @@ import { issueNodeCredential } from '../cluster/join/credentials.ts';
 import { adminOnly, union } from '../apiserver/auth.ts';
 import { nodeAuthorizer } from '../apiserver/node-authorizer.ts';
 import { createPodStreams } from '../apiserver/pod-streams.ts';
-import { GarbageCollector } from '../controllers/garbage-collector/gc.ts';
-import { NamespaceController } from '../controllers/namespace/namespace.ts';
 import { Registry } from '../registry/registry.ts';
 import { admissionFactories } from '../admission/index.ts';
-import { realClock } from '../client/clock.ts';
 import { InProcessClient } from '../client/in-process.ts';
-import { InformerFactory } from '../client/informer.ts';
-import { controllerFactories } from '../controllers/index.ts';
-import { recorderFactory, runControllers } from '../controllers/manager.ts';
 import { openSqliteBackend } from '../storage/sqlite/sqlite.ts';
 import type { Backend } from '../storage/backend.ts';
 import { logger } from '../util/log.ts';
@@ -38,6 +33,8 @@ import { createHooks } from './hooks.ts';
 import { createOpenAPIProvider } from './openapi.ts';
 import { decodeProtobufBody } from './protobuf.ts';
 import { selfCheck } from './self-check.ts';
+import { startControlLoops } from './control-loops.ts';
+import { apiServerID } from './apiserver-lease.ts';
 import { startAgent, type RunningAgent } from '../agent/run.ts';
 import { formatToken } from '../cluster/join/token.ts';
 import { DEFAULT_FLANNEL_BACKEND } from '../cluster/join/cluster-config.ts';
@@ -112,18 +109,12 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
 
   const registry = new Registry(backend, createHooks({ nodePortRange: cfg.controllers.nodePortRange }));
-  for (const make of admissionFactories) registry.admission.push(make(registry, cfg.controllers));
+  for (const make of admissionFactories) registry.admission.push(make(registry, { ...cfg.controllers, sharedDatastore: cfg.leaderElect ?? false }));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
   await step('creating system namespaces', () => registry.bootstrap(systemCtx));
 
-  // The garbage collector and namespace lifecycle work on the registry
-  // itself; the other controllers and the scheduler go through a client.
   const controllers = new AbortController();
-  const gc = new GarbageCollector(registry);
-  const nsc = new NamespaceController(registry);
   const client = new InProcessClient(registry, controllerUser);
-  const guard = (p: Promise<void>) => p.catch((e) => log.error('controller stopped', { err: e }));
-  const running = [guard(gc.run(controllers.signal)), guard(nsc.run(controllers.signal))];
 
   // kubectl top: figures scraped from the agents' /stats/summary, only while asked for.
   const metrics = createMetricsApi({ registry, clientCert: pki.apiserverClient });
@@ -165,13 +156,9 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   // The servicelb controller asks announcing nodes' agents whether they are alive (fast LoadBalancer failover).
   const agentProbe = createAgentProbe(pki.apiserverClient);
   const controllerConfig = { ...cfg.controllers, apiServerPort: port, agentProbe };
-  running.push(
-    guard(runControllers(
-      { client, informers: new InformerFactory(client), recorder: recorderFactory(client), config: controllerConfig, clock: realClock },
-      controllerFactories,
-      controllers.signal,
-      new Set(cfg.disable),
-    )),
+  const loops = startControlLoops(
+    { registry, client, controllerConfig, disable: cfg.disable, leaderElect: cfg.leaderElect ?? false, identity: `${hostname}_${randomUUID()}`, apiServerID: apiServerID(hostname) },
+    controllers.signal,
   );
   if (cfg.disable.includes('ingress')) {
     const { removeIngressClass } = await import('../controllers/ingress/ingress.ts');
@@ -235,7 +222,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       metrics.close();
       agentProbe.close();
       await server.close();
-      await Promise.all(running);
+      await loops.done;
       await backend.close();
       await etcd?.proc.stop();
       log.info('bramble server stopped');

@@ -9,7 +9,8 @@ import type { Registry } from '../../registry/registry.ts';
 import type { Obj } from '../../registry/types.ts';
 import type { ControllerConfig } from '../../controllers/manager.ts';
 import { allocateCreate, allocateUpdate, updateNeedsAllocation } from './allocate.ts';
-import { ServiceAllocator, type AllocatorOptions } from './allocator.ts';
+import { ClaimContentionError, ServiceAllocator, type AllocatorOptions } from './allocator.ts';
+import { backendClaims } from './claims.ts';
 import { dropTypeDependentFields, initIPFamilies, normalizeClusterIPs, patchAllocatedValues } from './service-fields.ts';
 import { errors } from '../../api/errors.ts';
 
@@ -39,9 +40,19 @@ export function newServiceIPPlugin(opts: AllocatorOptions): AdmissionPlugin & { 
       if (familyErrs.length) throw errors.invalid('', 'Service', req.name, familyErrs);
       if (oldSpec && !updateNeedsAllocation(spec, oldSpec)) return;
       const owner = { key: `${req.namespace}/${req.name}`, uid: svc['metadata']?.uid ?? '' };
-      await allocator.run(owner, { dryRun: req.dryRun, excludeOwner: req.operation === 'UPDATE' }, (txn) =>
-        oldSpec ? allocateUpdate(svc, req.oldObject!, txn) : allocateCreate(svc, txn),
-      );
+      // The allocator may run this again (a value was claimed by another API server): each round starts from the spec as it is now.
+      const input = structuredClone(spec);
+      let round = 0;
+      try {
+        await allocator.run(owner, { dryRun: req.dryRun, excludeOwner: req.operation === 'UPDATE' }, (txn) => {
+          if (round++ > 0) svc['spec'] = structuredClone(input);
+          return oldSpec ? allocateUpdate(svc, req.oldObject!, txn) : allocateCreate(svc, txn);
+        });
+      } catch (e) {
+        // 409: clients retry, as after any write conflict.
+        if (e instanceof ClaimContentionError) throw errors.conflict({ group: '', resource: 'services' }, req.name, e.message);
+        throw e;
+      }
     },
     validate(req: AdmissionRequest) {
       if (req.resource.group !== '' || req.resource.resource !== 'services' || req.subresource !== '') return;
@@ -57,5 +68,6 @@ export function serviceIPAdmission(registry: Registry, config: ControllerConfig)
     serviceCIDR: config.serviceCIDR,
     nodePortRange: config.nodePortRange,
     listServices: async () => (await store.list('')).items,
+    claims: config.sharedDatastore ? backendClaims(registry.backend) : undefined,
   });
 }

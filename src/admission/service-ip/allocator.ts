@@ -15,11 +15,22 @@
  * the same values meanwhile).
  *
  * Allocations are serialised by an in-process lock, so concurrent creates
- * never get the same IP or port. That suffices for one API server; with
- * several (etcd, HA) a compare-and-swap on a shared allocation record is
- * needed instead.
+ * on one API server never get the same IP or port. With several servers on
+ * one datastore (HA, `claims`), each claimed value is also claimed in
+ * storage by compare-and-swap (claims.ts) before the write is admitted; a
+ * value another server holds counts as taken and the allocation runs again.
  */
 import type { Obj } from '../../registry/types.ts';
+import { logger } from '../../util/log.ts';
+import type { ClaimStore } from './claims.ts';
+
+const log = logger('service-ip-allocator');
+
+/** Thrown when claims keep clashing (many servers racing for a nearly full range). */
+export class ClaimContentionError extends Error {}
+
+/** Rounds of allocate-then-claim before giving up; each lost round marks one more value as taken. */
+const maxClaimRounds = 16;
 import { ipAt, offsetOf, parseServiceRange, staticBandSize, type ServiceRange } from './cidr.ts';
 
 /** Why a requested value cannot be had (upstream's allocator errors). */
@@ -44,6 +55,8 @@ export interface AllocatorOptions {
   now?: () => number;
   random?: () => number;
   pendingTtlMs?: number;
+  /** HA: claims in the shared datastore, so several servers never hand out one value. */
+  claims?: ClaimStore;
 }
 
 /** The `default/kubernetes` Service alone may hold the first address of the range. */
@@ -145,7 +158,8 @@ export class AllocationTxn {
 export class ServiceAllocator {
   readonly range: ServiceRange;
   private readonly ports: AllocationTxn['ports'];
-  private readonly o: Required<Omit<AllocatorOptions, 'serviceCIDR' | 'nodePortRange'>>;
+  private readonly o: Required<Omit<AllocatorOptions, 'serviceCIDR' | 'nodePortRange' | 'claims'>>;
+  private readonly claims?: ClaimStore;
   private readonly pending = new Map<string, Reservation>();
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -154,6 +168,7 @@ export class ServiceAllocator {
     const [lo, hi] = opts.nodePortRange;
     this.ports = { lo, hi, staticBand: staticBandSize(hi - lo + 1, 16, 128, 32) };
     this.o = { now: Date.now, random: Math.random, pendingTtlMs: 30_000, ...opts };
+    this.claims = opts.claims;
   }
 
   /**
@@ -162,6 +177,9 @@ export class ServiceAllocator {
    * On success the claims are reserved for the owner unless `dryRun`.
    * With `excludeOwner` (updates), the owner's stored values count as its
    * own, so it may keep them.
+   *
+   * With storage claims, `fn` runs again when another server holds one of
+   * its values, so it must start from the same input each time.
    */
   async run<T>(owner: Owner, opts: { dryRun: boolean; excludeOwner: boolean }, fn: (txn: AllocationTxn) => T): Promise<T> {
     const prev = this.lock;
@@ -185,14 +203,42 @@ export class ServiceAllocator {
       for (const [v, r] of this.pending) {
         if (r.expires <= now || committed.has(`${r.owner.key}|${r.owner.uid}|${v}`)) this.pending.delete(v);
       }
-      const takenByOthers = (v: string) => held.has(v) || (this.pending.has(v) && this.pending.get(v)!.owner.key !== owner.key);
-      const txn = new AllocationTxn(this.range, this.ports, owner, takenByOthers, this.o.random);
-      const out = fn(txn);
-      if (!opts.dryRun) for (const v of txn.claimed) this.pending.set(v, { owner, expires: now + this.o.pendingTtlMs });
-      return out;
+      // Values another server claimed in storage, found by earlier rounds.
+      const claimedElsewhere = new Set<string>();
+      const takenByOthers = (v: string) => held.has(v) || claimedElsewhere.has(v) || (this.pending.has(v) && this.pending.get(v)!.owner.key !== owner.key);
+      const expires = now + this.o.pendingTtlMs;
+      for (let round = 0; ; round++) {
+        const txn = new AllocationTxn(this.range, this.ports, owner, takenByOthers, this.o.random);
+        const out = fn(txn);
+        // A dry run writes nothing, claims included (it may then name a value another server is taking).
+        if (opts.dryRun) return out;
+        const lost = this.claims ? await this.claimAll(txn.claimed, owner, expires, now) : undefined;
+        if (lost === undefined) {
+          for (const v of txn.claimed) this.pending.set(v, { owner, expires });
+          return out;
+        }
+        claimedElsewhere.add(lost);
+        // Another server is allocating too: learn all its in-flight values at once rather than one per round.
+        for (const v of await this.claims!.heldByOthers(owner, now)) claimedElsewhere.add(v);
+        if (round + 1 >= maxClaimRounds) throw new ClaimContentionError(`allocation kept clashing with other API servers (last: ${lost}); try again`);
+      }
     } finally {
       release();
     }
+  }
+
+  /** Claims every value in storage; on the first held by another owner, releases those taken and returns it. */
+  private async claimAll(values: readonly string[], owner: Owner, expires: number, now: number): Promise<string | undefined> {
+    const taken: string[] = [];
+    for (const v of values) {
+      if (await this.claims!.claim(v, owner, expires, now)) {
+        taken.push(v);
+        continue;
+      }
+      await this.claims!.release(taken, owner);
+      return v;
+    }
+    return undefined;
   }
 
   /**
@@ -203,7 +249,13 @@ export class ServiceAllocator {
    * flight stay reserved.
    */
   forget(ownerKey: string, stored: Obj): void {
-    for (const v of heldBy(stored)) if (this.pending.get(v)?.owner.key === ownerKey) this.pending.delete(v);
+    const values = heldBy(stored);
+    for (const v of values) if (this.pending.get(v)?.owner.key === ownerKey) this.pending.delete(v);
+    // The storage claims too (any server may admit the write): storage protects the values now. Best effort: a claim left behind expires.
+    const uid = stored['metadata']?.uid;
+    if (this.claims && uid && values.length) {
+      this.claims.release(values, { key: ownerKey, uid }).catch((e) => log.warn('could not release allocation claims', { owner: ownerKey, error: e instanceof Error ? e.message : String(e) }));
+    }
   }
 
   /** Reservations not yet seen in storage (for tests and diagnostics). */

@@ -12,6 +12,12 @@
  *   by the EndpointSlice controller: the Service has no selector) list the
  *   API server addresses.
  *
+ * With several servers (HA, `apiServerIdentityLeases`), the addresses are
+ * those advertised by the unexpired API server identity Leases (see
+ * src/server/apiserver-lease.ts) plus this server's own, sorted, as
+ * upstream's Lease endpoint reconciler lists every live API server; the
+ * controller looks again when the soonest Lease would expire.
+ *
  * Addresses that Endpoints validation refuses (loopback, link-local) are
  * left out with a warning, as a server bound to 127.0.0.1 has no address
  * pods could use.
@@ -26,6 +32,8 @@ import { runWorkers, WorkQueue, type ReconcileResult } from '../../client/workqu
 import { logger } from '../../util/log.ts';
 import { ipAt, parseIPv4, parseServiceRange } from '../../admission/service-ip/cidr.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
+import type { Clock } from '../../client/clock.ts';
+import { apiServerLeaseNamespace, apiServerLeaseSelector, liveAPIServers } from '../../server/apiserver-lease.ts';
 
 const log = logger('kubernetes-service-controller');
 
@@ -100,16 +108,22 @@ export class KubernetesServiceController implements Controller {
   private readonly endpoints: Informer;
   private readonly slices: Informer;
   private readonly service: Obj;
-  private readonly addresses: string[];
+  private readonly ownAddresses: string[];
   private readonly port: number;
+  private readonly clock: Clock;
+  /** HA: the API server identity Leases. */
+  private readonly leases?: Informer;
+  /** The soonest expiry of a live identity Lease seen by the last sync. */
+  private nextExpiry?: number;
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
     this.queue = new WorkQueue({ clock: ctx.clock });
     this.port = ctx.config.apiServerPort;
     this.service = desiredService(ctx.config.serviceCIDR, this.port);
-    this.addresses = usableAddresses(ctx.config.apiServerAddresses);
-    const dropped = ctx.config.apiServerAddresses.filter((a) => !this.addresses.includes(a));
+    this.clock = ctx.clock;
+    this.ownAddresses = usableAddresses(ctx.config.apiServerAddresses);
+    const dropped = ctx.config.apiServerAddresses.filter((a) => !this.ownAddresses.includes(a));
     if (dropped.length) log.warn('API server addresses left out of the kubernetes Endpoints (not usable by pods)', { addresses: dropped.join(',') });
     this.services = ctx.informers.informer(resources.services);
     this.endpoints = ctx.informers.informer(resources.endpoints);
@@ -117,6 +131,11 @@ export class KubernetesServiceController implements Controller {
     const mine = (o: Obj) => o['metadata']?.namespace === NAMESPACE && o['metadata']?.name === NAME;
     const handler = { add: (o: Obj) => mine(o) && this.queue.add(KEY), update: (_: Obj, o: Obj) => mine(o) && this.queue.add(KEY), delete: (o: Obj) => mine(o) && this.queue.add(KEY) };
     for (const inf of [this.services, this.endpoints, this.slices]) inf.addHandler(handler);
+    if (ctx.config.apiServerIdentityLeases) {
+      this.leases = ctx.informers.informer(resources.leases, { namespace: apiServerLeaseNamespace, labelSelector: apiServerLeaseSelector });
+      const any = () => this.queue.add(KEY);
+      this.leases.addHandler({ add: any, update: any, delete: any });
+    }
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -129,10 +148,29 @@ export class KubernetesServiceController implements Controller {
   }
 
   async reconcile(): Promise<ReconcileResult> {
+    const addresses = this.addresses();
     await this.reconcileService();
-    await this.reconcileEndpoints();
-    await this.reconcileSlice();
-    return { requeueAfterMs: resyncMs };
+    await this.reconcileEndpoints(addresses);
+    await this.reconcileSlice(addresses);
+    const now = this.clock.now();
+    // A Lease expiring writes nothing, so no informer event: look again just after it would.
+    const untilExpiry = this.nextExpiry === undefined ? resyncMs : Math.max(0, this.nextExpiry - now) + 100;
+    return { requeueAfterMs: Math.min(resyncMs, untilExpiry) };
+  }
+
+  /** This server's addresses, plus (HA) those of every live API server, sorted. */
+  private addresses(): string[] {
+    if (!this.leases) return this.ownAddresses;
+    const live = liveAPIServers(this.leases.list(), this.clock.now());
+    this.nextExpiry = live.nextExpiry;
+    const other = live.servers.filter((s) => {
+      // Endpoints name one port for all servers, as upstream's reconciler assumes they share it.
+      if (s.port === this.port) return true;
+      log.warn('an API server advertises another port than ours; left out of the kubernetes Endpoints', { address: s.address, port: s.port });
+      return false;
+    });
+    const all = new Set([...this.ownAddresses, ...usableAddresses(other.map((s) => s.address))]);
+    return [...all].sort((a, b) => (parseIPv4(a) ?? 0) - (parseIPv4(b) ?? 0));
   }
 
   private async reconcileService(): Promise<void> {
@@ -151,8 +189,8 @@ export class KubernetesServiceController implements Controller {
     await this.client.update(resources.services, NAMESPACE, next);
   }
 
-  private async reconcileEndpoints(): Promise<void> {
-    const subsets = desiredSubsets(this.addresses, this.port);
+  private async reconcileEndpoints(addresses: string[]): Promise<void> {
+    const subsets = desiredSubsets(addresses, this.port);
     const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
     const cur = this.endpoints.getByName(NAMESPACE, NAME);
     if (!cur) {
@@ -166,8 +204,8 @@ export class KubernetesServiceController implements Controller {
     await this.client.update(resources.endpoints, NAMESPACE, next);
   }
 
-  private async reconcileSlice(): Promise<void> {
-    const want = desiredSlice(this.addresses, this.port);
+  private async reconcileSlice(addresses: string[]): Promise<void> {
+    const want = desiredSlice(addresses, this.port);
     const cur = this.slices.getByName(NAMESPACE, NAME);
     if (!cur) {
       await this.createIgnoringExists(resources.endpointslices, want);
