@@ -75,6 +75,11 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   }
 
   const hostname = os.hostname();
+  // This server's name among servers (etcd member, leader identity, API server Lease): its node name, which is
+  // unique in the cluster, where the host name need not be (boards imaged alike; the lab's boards share the host's).
+  const serverName = cfg.agent?.nodeName ?? hostname.toLowerCase();
+  // Several servers on one datastore elect who runs the controllers; one server alone never writes a Lease for it.
+  const leaderElect = ha || cfg.leaderElect === true;
   const sans = [...new Set([hostname, cfg.advertiseAddress, ...(cfg.bindAddress === '0.0.0.0' ? [] : [cfg.bindAddress]), ...cfg.tlsSANs])];
   const isIP = (s: string) => /^[\d.]+$/.test(s) || s.includes(':');
   const sanOpts = { dnsNames: sans.filter((s) => !isIP(s)), ipAddresses: sans.filter(isIP) };
@@ -87,7 +92,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
     const { startMember } = await import('../cluster/etcd/member.ts');
     const { openEtcdBackend } = await import('../storage/etcd/etcd.ts');
     const etcdPki = await step('preparing etcd certificates', () => ensureEtcdPKI(cfg.dataDir, sanOpts));
-    const memberName = cfg.agent?.nodeName ?? hostname.toLowerCase();
+    const memberName = serverName;
     const joinHost = cfg.joinServer ? new URL(cfg.joinServer).hostname.replace(/^\[|\]$/g, '') : undefined;
     const member = await step('starting etcd', () => startMember({ dataDir: cfg.dataDir, name: memberName, advertiseIP: cfg.advertiseAddress, pki: etcdPki, joinHost }));
     etcd = member;
@@ -109,7 +114,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
 
   const registry = new Registry(backend, createHooks({ nodePortRange: cfg.controllers.nodePortRange }));
-  for (const make of admissionFactories) registry.admission.push(make(registry, { ...cfg.controllers, sharedDatastore: cfg.leaderElect ?? false }));
+  for (const make of admissionFactories) registry.admission.push(make(registry, { ...cfg.controllers, sharedDatastore: leaderElect }));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
   await step('creating system namespaces', () => registry.bootstrap(systemCtx));
 
@@ -157,7 +162,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const agentProbe = createAgentProbe(pki.apiserverClient);
   const controllerConfig = { ...cfg.controllers, apiServerPort: port, agentProbe };
   const loops = startControlLoops(
-    { registry, client, controllerConfig, disable: cfg.disable, leaderElect: cfg.leaderElect ?? false, identity: `${hostname}_${randomUUID()}`, apiServerID: apiServerID(hostname) },
+    { registry, client, controllerConfig, disable: cfg.disable, leaderElect, identity: `${serverName}_${randomUUID()}`, apiServerID: apiServerID(serverName) },
     controllers.signal,
   );
   if (cfg.disable.includes('ingress')) {
