@@ -130,7 +130,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
  */
 async function runAgent(o: AgentOptions, lb: AgentLoadBalancer | undefined): Promise<RunningAgent> {
   const apiURL = lb?.url ?? o.server;
-  const http = await agentClient({ ...o, server: apiURL });
+  let http: HttpClient;
+  try {
+    http = await agentClient({ ...o, server: apiURL });
+  } catch (e) {
+    // A join error names the URL it dialled: say which server that stands for.
+    if (lb && e instanceof AgentStartError) throw new AgentStartError(e.message.replaceAll(lb.url, `${o.server} (through the agent's load balancer)`), { cause: e.cause });
+    throw e;
+  }
   const { LimitedClient } = await import('./limited-client.ts');
   const { AgentHost } = await import('./host.ts');
   const { fallbackPodCIDR, fakeNodeConfig } = await import('./config.ts');
