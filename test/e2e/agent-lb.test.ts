@@ -14,18 +14,20 @@ import { HttpClient } from '../../src/client/http.ts';
 import { resources } from '../../src/client/types.ts';
 import { ServerLoadBalancer } from '../../src/agent/server-lb/balancer.ts';
 import { readyzCheck } from '../../src/agent/server-lb/health.ts';
+import { createCA } from '../../src/cluster/pki/x509.ts';
 import { yaml } from '../../src/util/yaml.ts';
 import { startServer, type TestServer } from '../harness/server.ts';
 
 let srv: TestServer;
 let lb: ServerLoadBalancer;
 let client: HttpClient;
+let caPem: string;
 
 before(async () => {
   srv = await startServer();
   const kc = yaml().parse(fs.readFileSync(srv.kubeconfig, 'utf8'));
   const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  const caPem = b64(kc.clusters[0].cluster['certificate-authority-data']);
+  caPem = b64(kc.clusters[0].cluster['certificate-authority-data']);
   lb = await ServerLoadBalancer.start({ defaultServer: `127.0.0.1:${srv.port}`, healthCheck: readyzCheck(async () => caPem), checkIntervalMs: 300, failureThreshold: 3 });
   client = new HttpClient({ server: lb.url, caPem, certPem: b64(kc.users[0].user['client-certificate-data']), keyPem: b64(kc.users[0].user['client-key-data']) });
 });
@@ -37,6 +39,12 @@ after(async () => {
 });
 
 describe('agent API server load balancer against a real server', () => {
+  it('checks /readyz against the cluster CA (a certificate from another CA fails)', async () => {
+    await readyzCheck(async () => caPem)(`127.0.0.1:${srv.port}`, 2000);
+    const other = createCA({ commonName: 'someone-else-ca', validityDays: 1 });
+    await assert.rejects(readyzCheck(async () => other.certPem)(`127.0.0.1:${srv.port}`, 2000));
+  });
+
   it('serves requests and ends a watch promptly when the server stops answering', async () => {
     const l = await client.list(resources.namespaces, '');
     assert.ok(l.items.some((n) => n['metadata']?.name === 'default'));
