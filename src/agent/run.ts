@@ -2,6 +2,9 @@
  * Running one node agent: what `bramble agent` does and what `bramble
  * server` does for its embedded agent, through the same path.
  *
+ * 0. With `server`: the API server load balancer (src/agent/server-lb), a
+ *    TCP proxy on 127.0.0.1 that every client below dials instead of
+ *    `server`, so the agent follows the cluster's servers when one dies.
  * 1. Credentials: with `server` + `token`, join (src/cluster/join: verify
  *    the CA against the token, then get a `system:node:<name>` client
  *    certificate, reused on later starts); with `kubeconfig`, use it as is.
@@ -20,6 +23,7 @@ import type { AgentHostOptions, NodeRuntime } from './host.ts';
 import type { RunningAgentServer } from './server/server.ts';
 import type { StreamingRuntime } from './server/runtime.ts';
 import type { FlannelBackend } from '../cluster/join/cluster-config.ts';
+import type { AgentLoadBalancer } from './server-lb/agent-lb.ts';
 
 const log = logger('agent');
 
@@ -29,7 +33,7 @@ export interface AgentOptions {
   nodeName: string;
   dataDir: string;
   runtime: RuntimeKind;
-  /** Join with a token… */
+  /** Join with a token… (reached through the agent's API server load balancer unless `serverLB` is false) */
   server?: string;
   token?: string;
   /** …or use a kubeconfig. */
@@ -60,6 +64,11 @@ export interface AgentOptions {
   /** containerd: container log rotation (logs/rotation.ts), the kubelet's containerLogMaxSize in bytes (default 10 MiB) and containerLogMaxFiles (default 5). */
   containerLogMaxSize?: number;
   containerLogMaxFiles?: number;
+  /**
+   * With `server`: dial the API servers through the agent's load balancer
+   * (src/agent/server-lb), default true; false talks to `server` directly.
+   */
+  serverLB?: boolean;
   version: string;
 }
 
@@ -96,7 +105,39 @@ export async function agentClient(o: Pick<AgentOptions, 'server' | 'token' | 'ku
 }
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
-  const http = await agentClient(o);
+  let lb: AgentLoadBalancer | undefined;
+  if (o.server && o.serverLB !== false) {
+    const { startAgentLoadBalancer } = await import('./server-lb/agent-lb.ts');
+    try {
+      lb = await startAgentLoadBalancer({ server: o.server, dataDir: o.dataDir });
+    } catch (e) {
+      throw new AgentStartError(`cannot start the API server load balancer: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  try {
+    return await runAgent(o, lb);
+  } catch (e) {
+    await lb?.close();
+    throw e;
+  }
+}
+
+/**
+ * The agent proper. With a load balancer, everything that talks to the
+ * server (joining, the cluster config, every API client) goes through
+ * `lb.url`; the serving certificates of all servers carry 127.0.0.1 and
+ * `localhost`, so TLS verifies whichever server answers.
+ */
+async function runAgent(o: AgentOptions, lb: AgentLoadBalancer | undefined): Promise<RunningAgent> {
+  const apiURL = lb?.url ?? o.server;
+  let http: HttpClient;
+  try {
+    http = await agentClient({ ...o, server: apiURL });
+  } catch (e) {
+    // A join error names the URL it dialled: say which server that stands for.
+    if (lb && e instanceof AgentStartError) throw new AgentStartError(e.message.replaceAll(lb.url, `${o.server} (through the agent's load balancer)`), { cause: e.cause });
+    throw e;
+  }
   const { LimitedClient } = await import('./limited-client.ts');
   const { AgentHost } = await import('./host.ts');
   const { fallbackPodCIDR, fakeNodeConfig } = await import('./config.ts');
@@ -122,7 +163,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     if (o.controlPlane) config.defaultLabels['node-role.kubernetes.io/control-plane'] = 'true';
   } else {
     // The backend is needed before containerd: vxlan shrinks the pods' MTU in the CNI config.
-    backend = o.flannelBackend ?? (await learnBackend(o));
+    backend = o.flannelBackend ?? (await learnBackend(o, apiURL));
     const mtu = backend === 'vxlan' ? await vxlanPodMTU(internalIP) : undefined;
     const opened = await openRealRuntime(o, mtu);
     nodeRuntime = opened;
@@ -167,12 +208,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     podCIDRWaitMs: o.podCIDRWaitMs,
     podSync,
   });
-  log.info('starting node agent', { node: o.nodeName, runtime: o.runtime, server: http.server });
+  log.info('starting node agent', { node: o.nodeName, runtime: o.runtime, server: o.server ?? http.server, ...(lb ? { via: lb.url } : {}) });
   logRotation?.start(); // containerd only (see above)
   const registered = host.start().then(() => log.info('node registered; agent running', { node: o.nodeName, internalIP }));
   // Services in the kernel (nftables), for real nodes: simulated ones have no packets to steer.
   const proxyStop = new AbortController();
   let proxy: Promise<unknown> = Promise.resolve();
+  // The load balancer learns the other API servers from the cluster (the default/kubernetes EndpointSlice).
+  const following = lb?.follow(http, proxyStop.signal).catch((e: unknown) => log.error('API server list not followed; the agent knows only the servers it started with', { error: (e as Error).message }));
   if (o.runtime === 'containerd') {
     proxy = startProxy(o, http, internalIP, proxyStop.signal);
     // Cluster DNS on this node's address: the kube-dns Service (10.43.0.10, internalTrafficPolicy Local)
@@ -194,8 +237,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       // The proxy's table stays in the kernel: Services keep working while the agent is down.
       proxyStop.abort();
       await proxy;
+      await following;
       await host.stop();
       http.close();
+      await lb?.close();
       await server?.close();
       await logRotation?.stop(); // before the runtime it calls goes away
       await closeRuntime();
@@ -255,9 +300,9 @@ async function startProxy(o: AgentOptions, client: HttpClient, nodeIP: string, s
  * server decides for every board. An agent on a kubeconfig has no token
  * to ask with and uses host-gw.
  */
-async function learnBackend(o: AgentOptions): Promise<FlannelBackend> {
+async function learnBackend(o: AgentOptions, apiURL: string | undefined): Promise<FlannelBackend> {
   const { DEFAULT_FLANNEL_BACKEND, fetchClusterConfig } = await import('../cluster/join/cluster-config.ts');
-  if (!o.server || !o.token) {
+  if (!o.server || !apiURL || !o.token) {
     log.info('no join token to ask the server with: pod network backend host-gw', { backend: DEFAULT_FLANNEL_BACKEND });
     return DEFAULT_FLANNEL_BACKEND;
   }
@@ -269,7 +314,7 @@ async function learnBackend(o: AgentOptions): Promise<FlannelBackend> {
   for (;;) {
     try {
       const caPem = await fs.readFile(agentFiles(o.dataDir).ca, 'utf8');
-      const cfg = await fetchClusterConfig({ server: o.server.replace(/\/+$/, ''), token: o.token, caPem, dataDir: o.dataDir });
+      const cfg = await fetchClusterConfig({ server: apiURL.replace(/\/+$/, ''), token: o.token, caPem, dataDir: o.dataDir });
       log.info('pod network backend from the server', { backend: cfg.flannelBackend });
       return cfg.flannelBackend;
     } catch (e) {
@@ -368,7 +413,8 @@ async function startTcpRoutes(o: AgentOptions, client: HttpClient, nodeIP: strin
     // Ports this node's own listeners hold: the defaults plus the agent and API ports actually in use.
     const reserved = new Map(DEFAULT_RESERVED);
     if (o.agentPort) reserved.set(o.agentPort, 'the agent API');
-    const apiPort = Number(new URL(client.server).port || 443);
+    // The real API port (`--server`'s), not the load balancer's the client dials.
+    const apiPort = Number(new URL(o.server ?? client.server).port || 443);
     if (apiPort) reserved.set(apiPort, 'the API server');
     const r = start({ client, host: nodeIP, nodeName: o.nodeName, build: { reserved }, signal });
     await r.synced;
