@@ -61,6 +61,34 @@ async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** Reads the current revision every 2 s (a linearizable read: it needs the etcd quorum); no writes. */
+function watchDatastoreHealth(backend: Backend): { readonly ok: boolean; close(): void } {
+  const state = { ok: true, close: () => clearInterval(timer) };
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    let t: NodeJS.Timeout | undefined;
+    void Promise.race([backend.currentRevision(), new Promise((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), 3000)))])
+      .then(
+        () => {
+          if (!state.ok) log.info('the datastore answers again');
+          state.ok = true;
+        },
+        (e: Error) => {
+          if (state.ok) log.warn('the datastore does not answer: /readyz fails until it does', { error: e.message });
+          state.ok = false;
+        },
+      )
+      .finally(() => {
+        clearTimeout(t);
+        busy = false;
+      });
+  }, 2000);
+  timer.unref();
+  return state;
+}
+
 export async function startServer(cfg: ServerConfig, version: string): Promise<RunningControlPlane> {
   const started = Date.now();
   const paths = serverPaths(cfg.dataDir);
@@ -113,6 +141,10 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
 
   const serverToken = await step('preparing the join token', () => ensureServerToken(cfg.dataDir, caCertHash(pki.serverCA.certPem), cfg.token));
 
+  // HA: /readyz says whether etcd answers a quorum read, so agents' load balancers and
+  // kubectl users move to another server when this board's member is cut off (upstream's etcd check).
+  const etcdHealth = ha ? watchDatastoreHealth(backend) : undefined;
+
   const registry = new Registry(backend, createHooks({ nodePortRange: cfg.controllers.nodePortRange }));
   for (const make of admissionFactories) registry.admission.push(make(registry, { ...cfg.controllers, sharedDatastore: leaderElect }));
   const systemCtx = { user: { name: 'system:apiserver', groups: ['system:masters'], via: 'token' as const }, warnings: [] };
@@ -140,6 +172,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       readyz: [
         { name: 'ping', check: () => true },
         { name: 'bootstrap', check: () => ready },
+        ...(etcdHealth ? [{ name: 'etcd', check: () => etcdHealth.ok }] : []),
       ],
     },
     version,
@@ -225,6 +258,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
       ready = false;
       controllers.abort();
       metrics.close();
+      etcdHealth?.close();
       agentProbe.close();
       await server.close();
       await loops.done;
