@@ -182,7 +182,9 @@ describe('etcd membership', { skip: !haveEtcd && 'no /usr/bin/etcd' }, () => {
     await memberRemove(o, added.id);
     assert.deepEqual((await memberList(o)).map((m) => m.id), [before[0]!.id]);
     // A removed member shuts itself down.
-    const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([second.exited, new Promise((r) => (timer = setTimeout(() => r('still running'), 20_000)))]);
+    clearTimeout(timer);
     assert.notEqual(code, 'still running');
   });
 });
