@@ -30,6 +30,13 @@ export interface GrpcClientOptions {
   tls?: { caPem: string; certPem?: string; keyPem?: string };
   /** Deadline of calls that do not give their own; default 2 minutes. */
   defaultTimeoutMs?: number;
+  /**
+   * While calls are in flight, ping the server this often and drop the
+   * connection (calls fail UNAVAILABLE) when a ping is not answered within
+   * the same time: a peer that vanished without closing TCP (host down,
+   * partition) would otherwise hold a long-lived stream for ever. Default 0: off.
+   */
+  keepaliveMs?: number;
   /** Largest message accepted from the server; default 16 MiB (containerd's own limit). */
   maxMessageBytes?: number;
   log?: Logger;
@@ -66,6 +73,7 @@ export class GrpcClient {
   private readonly target: string;
   private readonly defaultTimeoutMs: number;
   private readonly maxMessageBytes: number;
+  private readonly keepaliveMs: number;
   private readonly log: Logger;
   private session: Http2.ClientHttp2Session | undefined;
   /** Calls in flight per session: the session keeps the process alive only while it has some. */
@@ -80,6 +88,7 @@ export class GrpcClient {
     this.target = opts.socketPath ?? opts.url!;
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 120_000;
     this.maxMessageBytes = opts.maxMessageBytes ?? 16 << 20;
+    this.keepaliveMs = opts.keepaliveMs ?? 0;
     this.log = opts.log ?? logger('grpc');
   }
 
@@ -198,8 +207,38 @@ export class GrpcClient {
     });
     s.on('goaway', forget);
     s.on('close', forget);
+    if (this.keepaliveMs > 0) this.keepalive(s);
     this.session = s;
     return s;
+  }
+
+  private keepalive(s: Http2.ClientHttp2Session): void {
+    const ms = this.keepaliveMs;
+    let waiting: NodeJS.Timeout | undefined;
+    const tick = setInterval(() => {
+      if (s.destroyed) return;
+      if (waiting || s.connecting || !this.inFlight.get(s)) return;
+      const dead = () => {
+        this.log.debug('keepalive ping not answered; dropping the connection', { target: this.target });
+        s.destroy(new Error(`no answer to a keepalive ping within ${ms} ms`));
+      };
+      waiting = setTimeout(dead, ms);
+      try {
+        s.ping((err) => {
+          clearTimeout(waiting);
+          waiting = undefined;
+          if (err && !s.destroyed) dead();
+        });
+      } catch {
+        clearTimeout(waiting);
+        waiting = undefined;
+      }
+    }, ms);
+    tick.unref();
+    s.once('close', () => {
+      clearInterval(tick);
+      clearTimeout(waiting);
+    });
   }
 
   private hold(s: Http2.ClientHttp2Session): void {

@@ -19,6 +19,8 @@ export interface EtcdConnectOptions {
   endpoint: string;
   tls?: EtcdTLS;
   timeoutMs?: number;
+  /** HTTP/2 keepalive pings while calls (watches) are open; default 10 s. */
+  keepaliveMs?: number;
 }
 
 /** What etcd puts in the status message of these failures (mvcc/rpctypes). */
@@ -48,6 +50,7 @@ export class EtcdClient {
       url: `${url.protocol}//${url.host}`,
       tls: url.protocol === 'https:' ? opts.tls : undefined,
       defaultTimeoutMs: this.timeoutMs,
+      keepaliveMs: opts.keepaliveMs ?? 10_000,
       // Large lists (a full Range of a busy prefix) come in one message.
       maxMessageBytes: 512 << 20,
       log: logger('storage').child('etcd-grpc'),

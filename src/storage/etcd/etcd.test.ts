@@ -207,4 +207,30 @@ describe('etcd going away', { skip: !haveEtcd && 'no /usr/bin/etcd' }, () => {
       await b.close();
     }
   });
+
+  it('notices a frozen etcd (SIGSTOP) through keepalive pings and deadlines', { timeout: 60_000 }, async () => {
+    const { proc, endpoint } = await oneEtcd();
+    const b = await openEtcdBackend({ endpoint, timeoutMs: 1500, keepaliveMs: 500 });
+    const w = new WatchReader(b.watch('/x/', { afterRevision: 0 }));
+    try {
+      assert.ok((await b.create('/x/1', 'v')).ok);
+      assert.equal((await w.events(1))[0]!.kv.key, '/x/1');
+      process.kill(proc.pid, 'SIGSTOP');
+      const t0 = Date.now();
+      await rejectsWith(w.next(5000), 'UNAVAILABLE');
+      assert.ok(Date.now() - t0 < 3000, `the watch ended after ${Date.now() - t0} ms`);
+      await rejectsWith(b.get('/x/1'), 'UNAVAILABLE');
+      process.kill(proc.pid, 'SIGCONT');
+      // Back again: new calls and watches work on a new connection.
+      assert.equal((await b.get('/x/1')).kv?.value, 'v');
+    } finally {
+      try {
+        process.kill(proc.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await w.close();
+      await b.close();
+    }
+  });
 });

@@ -24,6 +24,8 @@ export interface EtcdBackendOptions {
   tls?: EtcdTLS;
   /** Deadline for unary calls; default 10 s. */
   timeoutMs?: number;
+  /** Ping etcd this often while watches are open; an unanswered ping ends them with UNAVAILABLE. Default 10 s. */
+  keepaliveMs?: number;
   /** How long openEtcdBackend retries until etcd answers; default 30 s. */
   connectTimeoutMs?: number;
   /** Run the periodic compactor (compactor.ts) from this backend; default off (in HA only one server compacts). */
@@ -44,7 +46,7 @@ export interface EtcdBackendOptions {
 
 /** Connects to etcd, waiting until it answers (up to `connectTimeoutMs`). */
 export async function openEtcdBackend(opts: EtcdBackendOptions): Promise<Backend> {
-  const client = new EtcdClient({ endpoint: opts.endpoint, tls: opts.tls, timeoutMs: opts.timeoutMs });
+  const client = new EtcdClient({ endpoint: opts.endpoint, tls: opts.tls, timeoutMs: opts.timeoutMs, keepaliveMs: opts.keepaliveMs });
   try {
     const st = await client.waitReady(opts.connectTimeoutMs ?? 30_000);
     const backend = new EtcdBackend(client, opts, st.header?.revision ?? 0);
