@@ -93,6 +93,9 @@ describe('etcd backend', { skip: !haveEtcd && 'no /usr/bin/etcd' }, () => {
       const cb = await b.create('/k', 'b');
       assert.ok(cb.ok);
       assert.equal(await a.compact(cb.kv.modRevision), cb.kv.modRevision);
+      // b did not compact, yet refuses a watch from just below the compacted revision (etcd would allow it).
+      const w = new WatchReader(b.watch('', { afterRevision: cb.kv.modRevision - 1 }));
+      assert.equal((await rejectsWith(w.next(), 'COMPACTED')).compactedRevision, cb.kv.modRevision);
       assert.equal(await b.compactedRevision(), cb.kv.modRevision);
       const e = await rejectsWith(b.get('/k', { revision: ca.kv.modRevision }), 'COMPACTED');
       assert.equal(e.compactedRevision, cb.kv.modRevision);

@@ -83,7 +83,7 @@ class EtcdBackend implements Backend {
   }
 
   async init(): Promise<void> {
-    await this.#probeCompacted();
+    await this.probeCompacted();
   }
 
   // --- revision and key translation -------------------------------------------------
@@ -157,7 +157,7 @@ class EtcdBackend implements Backend {
     } catch (e) {
       if (isFutureError(e)) throw new StorageError('FUTURE_REVISION', `revision ${rev} is newer than the store`, { currentRevision: this.rel(await this.currentAbs().catch(() => this.lastSeen)), compactedRevision: this.rel(this.knownCompacted) });
       if (isCompactedError(e)) {
-        await this.#probeCompacted().catch(() => undefined);
+        await this.probeCompacted().catch(() => undefined);
         throw await this.#compactedError(rev);
       }
       throw toStorageError(e, what);
@@ -178,7 +178,8 @@ class EtcdBackend implements Backend {
    * at revision r fails exactly when r < compacted: one read when nothing
    * changed, a binary search over (known, current] otherwise.
    */
-  async #probeCompacted(): Promise<void> {
+  async probeCompacted(): Promise<void> {
+    this.#check();
     const readable = async (r: number): Promise<boolean> => {
       try {
         await this.#rangeRaw({ key: this.range('').key, limit: 1, countOnly: true, revision: r });
@@ -213,7 +214,7 @@ class EtcdBackend implements Backend {
   async compactedRevision(): Promise<number> {
     this.#check();
     try {
-      await this.#probeCompacted();
+      await this.probeCompacted();
     } catch (e) {
       throw toStorageError(e, 'range');
     }
@@ -301,7 +302,10 @@ class EtcdBackend implements Backend {
           compactedRevision: Math.max(0, this.rel(this.knownCompacted)),
         });
       }
-      if (revision <= 0 || target <= this.knownCompacted) return Math.max(0, this.rel(this.knownCompacted));
+      if (revision <= 0 || target <= this.knownCompacted) {
+        await this.probeCompacted();
+        return Math.max(0, this.rel(this.knownCompacted));
+      }
       try {
         // physical: answer only once the compaction is applied, so no read can still see what it removed.
         const r = await this.#client.call<{ header?: { revision: number } }>(methods.compact, 'CompactionRequest', { revision: target, physical: true }, 'CompactionResponse', Math.max(this.#client.timeoutMs, 60_000));
@@ -310,7 +314,7 @@ class EtcdBackend implements Backend {
       } catch (e) {
         if (!isCompactedError(e)) throw e;
         // Someone compacted further already.
-        await this.#probeCompacted();
+        await this.probeCompacted();
       }
       return Math.max(0, this.rel(this.knownCompacted));
     } catch (e) {
@@ -409,7 +413,9 @@ class WatchHub {
           compactedRevision: Math.max(0, b.rel(b.knownCompacted)),
         });
       }
-      // Etcd would replay from the compacted revision itself; the contract refuses it (its prev may be gone).
+      // Etcd would replay from the compacted revision itself; the contract refuses it (its prev
+      // may be gone). Another server may have compacted: one read tells.
+      if (absAfter < current) await b.probeCompacted();
       if (absAfter < b.knownCompacted) throw this.#compacted(b.knownCompacted, current);
     } catch (e) {
       entry.stream.end(toStorageError(e, 'watch'));
