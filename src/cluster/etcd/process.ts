@@ -156,7 +156,12 @@ export async function startEtcd(opts: EtcdProcessOptions, signal?: AbortSignal):
   let done = false;
   void exited.then(() => {
     done = true;
-    fs.rmSync(pidFile, { force: true });
+    // Only our own: a later etcd on this data dir may have written its pid since.
+    try {
+      if (Number(fs.readFileSync(pidFile, 'utf8').trim()) === child.pid) fs.rmSync(pidFile, { force: true });
+    } catch {
+      // no pid file
+    }
   });
   if (child.pid) fs.writeFileSync(pidFile, `${child.pid}\n`);
 
