@@ -88,8 +88,17 @@ export class EtcdClient {
   }
 }
 
-/** Any failure of a call as a StorageError: UNAVAILABLE unless it already is one. */
+/**
+ * Any failure of a call as a StorageError: NOT_SUPPORTED for requests etcd
+ * will never take (too large: INVALID_ARGUMENT "request is too large", or
+ * over the gRPC message limit), so callers do not retry them; UNAVAILABLE
+ * for everything else (transport, deadlines, no leader, a full database).
+ */
 export function toStorageError(e: unknown, what: string): StorageError {
   if (e instanceof StorageError) return e;
-  return new StorageError('UNAVAILABLE', `etcd ${what} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  const message = `etcd ${what} failed: ${(e as Error)?.message ?? String(e)}`;
+  if (isGrpcError(e) && (e.code === 'INVALID_ARGUMENT' || (e.code === 'RESOURCE_EXHAUSTED' && /larger than max/.test(e.message)))) {
+    return new StorageError('NOT_SUPPORTED', message, { cause: e });
+  }
+  return new StorageError('UNAVAILABLE', message, { cause: e });
 }

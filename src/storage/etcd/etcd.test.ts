@@ -97,6 +97,8 @@ describe('etcd backend', { skip: !haveEtcd && 'no /usr/bin/etcd' }, () => {
       const w = new WatchReader(b.watch('', { afterRevision: cb.kv.modRevision - 1 }));
       assert.equal((await rejectsWith(w.next(), 'COMPACTED')).compactedRevision, cb.kv.modRevision);
       assert.equal(await b.compactedRevision(), cb.kv.modRevision);
+      // etcd's request limit (1.5 MiB by default) is a shape error, not an outage: callers must not retry it.
+      await rejectsWith(a.create('/huge', 'x'.repeat(2 << 20)), 'NOT_SUPPORTED');
       const e = await rejectsWith(b.get('/k', { revision: ca.kv.modRevision }), 'COMPACTED');
       assert.equal(e.compactedRevision, cb.kv.modRevision);
     } finally {
