@@ -11,8 +11,10 @@
 #   iputils-arping                   gratuitous ARP when a node takes over a LoadBalancer pool address
 #   util-linux (nsenter), tmux       end-to-end tests: boards in network namespaces, kubectl exec -it in a terminal
 #   nginx                            bench/ingress.ts: nginx as a reverse proxy, to compare the built-in ingress with
+#   etcd-server, etcd-client         the etcd storage backend for HA servers (src/storage/etcd) and its tests; etcdctl for debugging
+#                                    (the package's postinst may start a distro etcd on 2379; bramble runs its own with its own ports)
 set -euo pipefail
-pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables conntrack iputils-arping nginx wrk)
+pkgs=(ca-certificates openssl containerd runc containernetworking-plugins busybox-static iptables iproute2 util-linux tmux nftables conntrack iputils-arping nginx wrk etcd-server etcd-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

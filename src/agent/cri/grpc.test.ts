@@ -217,3 +217,40 @@ describe('gRPC client', () => {
     assert.equal(r.pending, 0);
   });
 });
+
+describe('GrpcClient over TCP (h2c) with a bidirectional call', () => {
+  it('sends while reading, and finishes when both sides end', async () => {
+    const tcp = http2.createServer();
+    tcp.on('stream', (s) => {
+      // Answers each message as it arrives (uppercased), so the client must read while the request is open.
+      s.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      s.on('wantTrailers', () => s.sendTrailers({ 'grpc-status': '0' }));
+      const reader = new FrameReader(1024);
+      s.on('data', (c: Buffer) => {
+        for (const m of reader.push(c)) s.write(frameMessage(Buffer.from(Buffer.from(m).toString().toUpperCase())));
+      });
+      s.on('end', () => s.end());
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as import('node:net').AddressInfo).port;
+    const c = new GrpcClient({ url: `http://127.0.0.1:${port}` });
+    try {
+      assert.throws(() => new GrpcClient({}), /exactly one/);
+      const call = c.bidiStream('/t.B/Chat');
+      const it = call[Symbol.asyncIterator]();
+      call.send(Buffer.from('a'));
+      assert.equal(Buffer.from((await it.next()).value!).toString(), 'A');
+      call.send(Buffer.from('bc'));
+      assert.equal(Buffer.from((await it.next()).value!).toString(), 'BC');
+      call.end();
+      assert.equal((await it.next()).done, true);
+      // A cancelled call ends its iterator without an error.
+      const cancelled = c.bidiStream('/t.B/Chat');
+      cancelled.cancel();
+      for await (const _ of cancelled) assert.fail('no messages after cancel');
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => tcp.close(() => r()));
+    }
+  });
+});

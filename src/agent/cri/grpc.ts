@@ -1,8 +1,9 @@
 /**
- * A small gRPC client over node:http2 to a unix socket: unary calls and
- * server-streaming calls, per-call deadlines, status trailers turned into
- * coded `GrpcError`s. Enough for the CRI (containerd's socket) without
- * @grpc/grpc-js and its footprint.
+ * A small gRPC client over node:http2 to a unix socket (containerd) or a
+ * TCP address (`http://` h2c, or `https://` with a CA and a client
+ * certificate: etcd): unary, server-streaming and bidirectional calls,
+ * per-call deadlines, status trailers turned into coded `GrpcError`s.
+ * Enough for the CRI and etcd without @grpc/grpc-js and its footprint.
  *
  * One HTTP/2 session is shared by all calls (streams multiplex on it). It
  * is opened on first use and re-opened after the peer goes away, so a
@@ -21,10 +22,21 @@ import { GrpcError, codeForHttpStatus, codeForRstStream, codeOf, decodeGrpcMessa
 const http2 = process.getBuiltinModule('node:http2') as typeof Http2;
 
 export interface GrpcClientOptions {
-  /** The server's unix socket. */
-  socketPath: string;
+  /** The server's unix socket (one of `socketPath` and `url`). */
+  socketPath?: string;
+  /** Or the server's address: `http://host:port` (h2c) or `https://host:port` (TLS). */
+  url?: string;
+  /** For `https://`: trusted CA, and the client certificate and key (PEM). */
+  tls?: { caPem: string; certPem?: string; keyPem?: string };
   /** Deadline of calls that do not give their own; default 2 minutes. */
   defaultTimeoutMs?: number;
+  /**
+   * While calls are in flight, ping the server this often and drop the
+   * connection (calls fail UNAVAILABLE) when a ping is not answered within
+   * the same time: a peer that vanished without closing TCP (host down,
+   * partition) would otherwise hold a long-lived stream for ever. Default 0: off.
+   */
+  keepaliveMs?: number;
   /** Largest message accepted from the server; default 16 MiB (containerd's own limit). */
   maxMessageBytes?: number;
   log?: Logger;
@@ -37,6 +49,16 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** A bidirectional call in progress: the request side stays open until `end()`. */
+export interface BidiStream extends AsyncIterable<Uint8Array> {
+  /** Sends one encoded message (ignored once the call has ended). */
+  send(message: Uint8Array): void;
+  /** Half-closes the request side; the server may still answer. */
+  end(): void;
+  /** Ends the call (the iterator then finishes without error). */
+  cancel(): void;
+}
+
 /** A server-streaming call in progress. */
 export interface ServerStream extends AsyncIterable<Uint8Array> {
   /** Ends the call (the iterator then finishes without error). */
@@ -44,9 +66,14 @@ export interface ServerStream extends AsyncIterable<Uint8Array> {
 }
 
 export class GrpcClient {
-  private readonly socketPath: string;
+  private readonly socketPath: string | undefined;
+  private readonly url: string | undefined;
+  private readonly tls: GrpcClientOptions['tls'];
+  /** For messages: the socket path or URL. */
+  private readonly target: string;
   private readonly defaultTimeoutMs: number;
   private readonly maxMessageBytes: number;
+  private readonly keepaliveMs: number;
   private readonly log: Logger;
   private session: Http2.ClientHttp2Session | undefined;
   /** Calls in flight per session: the session keeps the process alive only while it has some. */
@@ -54,9 +81,14 @@ export class GrpcClient {
   private closed = false;
 
   constructor(opts: GrpcClientOptions) {
+    if ((opts.socketPath === undefined) === (opts.url === undefined)) throw new Error('GrpcClient needs exactly one of socketPath and url');
     this.socketPath = opts.socketPath;
+    this.url = opts.url;
+    this.tls = opts.tls;
+    this.target = opts.socketPath ?? opts.url!;
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 120_000;
     this.maxMessageBytes = opts.maxMessageBytes ?? 16 << 20;
+    this.keepaliveMs = opts.keepaliveMs ?? 0;
     this.log = opts.log ?? logger('grpc');
   }
 
@@ -83,6 +115,20 @@ export class GrpcClient {
    * the iterator throws the call's GrpcError if it fails.
    */
   serverStream(method: string, request: Uint8Array, opts: CallOptions = {}): ServerStream {
+    const s = this.stream(method, request, opts);
+    return { cancel: () => s.cancel(), [Symbol.asyncIterator]: () => s[Symbol.asyncIterator]() };
+  }
+
+  /**
+   * Calls a bidirectional-streaming method: `send()` messages while reading
+   * the responses; the request side stays open until `end()` or `cancel()`.
+   * No deadline unless the caller sets one.
+   */
+  bidiStream(method: string, opts: CallOptions = {}): BidiStream {
+    return this.stream(method, null, opts);
+  }
+
+  private stream(method: string, request: Uint8Array | null, opts: CallOptions): BidiStream {
     const queue: Uint8Array[] = [];
     let done = false;
     let failure: GrpcError | undefined;
@@ -90,7 +136,7 @@ export class GrpcClient {
     const controller = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
     // Streams are long-lived (events): no deadline unless the caller sets one.
-    this.start(method, request, { timeoutMs: opts.timeoutMs ?? 0, signal }, {
+    const writer = this.start(method, request, { timeoutMs: opts.timeoutMs ?? 0, signal }, {
       onMessage: (m) => {
         queue.push(m);
         wake?.();
@@ -102,6 +148,8 @@ export class GrpcClient {
       },
     });
     return {
+      send: (m: Uint8Array) => writer?.send(m),
+      end: () => writer?.end(),
       cancel: () => controller.abort(),
       async *[Symbol.asyncIterator]() {
         try {
@@ -123,35 +171,74 @@ export class GrpcClient {
     this.closed = true;
     const s = this.session;
     this.session = undefined;
-    if (!s || s.closed) return Promise.resolve();
+    if (!s || s.closed || s.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       s.ref(); // an unref'd session would let the process exit before it has closed
-      s.close(() => resolve());
-      // Streams still open would hold close() for ever: reset them.
-      setTimeout(() => s.destroy(), 1000).unref();
+      // Streams still open would hold close() for ever, and a session that failed while
+      // connecting (a TLS alert) may never report closing: reset it and stop waiting.
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, 1000);
+      s.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
   private connection(): Http2.ClientHttp2Session {
     const cur = this.session;
     if (cur && !cur.closed && !cur.destroyed) return cur;
-    const s = http2.connect('http://localhost', {
-      createConnection: () => net.connect(this.socketPath),
-      // gRPC servers announce small windows and raise them; start generous for image lists.
-      settings: { initialWindowSize: 1 << 20 },
-    });
+    // gRPC servers announce small windows and raise them; start generous for image lists.
+    const settings = { initialWindowSize: 1 << 20 };
+    const socketPath = this.socketPath;
+    const s =
+      socketPath !== undefined
+        ? http2.connect('http://localhost', { createConnection: () => net.connect(socketPath), settings })
+        : http2.connect(this.url!, { settings, ...(this.tls ? { ca: this.tls.caPem, cert: this.tls.certPem, key: this.tls.keyPem } : {}) });
     s.unref();
     const forget = () => {
       if (this.session === s) this.session = undefined;
     };
     s.on('error', (err) => {
-      this.log.debug('connection error', { socket: this.socketPath, err });
+      this.log.debug('connection error', { target: this.target, err });
       forget();
     });
     s.on('goaway', forget);
     s.on('close', forget);
+    if (this.keepaliveMs > 0) this.keepalive(s);
     this.session = s;
     return s;
+  }
+
+  private keepalive(s: Http2.ClientHttp2Session): void {
+    const ms = this.keepaliveMs;
+    let waiting: NodeJS.Timeout | undefined;
+    const tick = setInterval(() => {
+      if (s.destroyed) return;
+      if (waiting || s.connecting || !this.inFlight.get(s)) return;
+      const dead = () => {
+        this.log.debug('keepalive ping not answered; dropping the connection', { target: this.target });
+        s.destroy(new Error(`no answer to a keepalive ping within ${ms} ms`));
+      };
+      waiting = setTimeout(dead, ms);
+      try {
+        s.ping((err) => {
+          clearTimeout(waiting);
+          waiting = undefined;
+          if (err && !s.destroyed) dead();
+        });
+      } catch {
+        clearTimeout(waiting);
+        waiting = undefined;
+      }
+    }, ms);
+    tick.unref();
+    s.once('close', () => {
+      clearInterval(tick);
+      clearTimeout(waiting);
+    });
   }
 
   private hold(s: Http2.ClientHttp2Session): void {
@@ -167,7 +254,13 @@ export class GrpcClient {
     if (!s.destroyed) s.unref();
   }
 
-  private start(method: string, request: Uint8Array, opts: CallOptions, sink: { onMessage(m: Uint8Array): void; onEnd(err?: GrpcError): void }): void {
+  /** Starts a call; with `request` null the request side stays open and the returned writer feeds it. */
+  private start(
+    method: string,
+    request: Uint8Array | null,
+    opts: CallOptions,
+    sink: { onMessage(m: Uint8Array): void; onEnd(err?: GrpcError): void },
+  ): { send(m: Uint8Array): void; end(): void } | undefined {
     let finished = false;
     let timer: NodeJS.Timeout | undefined;
     let stream: Http2.ClientHttp2Stream | undefined;
@@ -184,8 +277,8 @@ export class GrpcClient {
     const fail = (code: GrpcCode, message: string, cause?: unknown) => finish(new GrpcError(code, message, method, { cause }));
     const onAbort = () => fail('CANCELLED', 'call cancelled by the caller');
 
-    if (this.closed) return fail('UNAVAILABLE', 'client is closed');
-    if (opts.signal?.aborted) return onAbort();
+    if (this.closed) return void fail('UNAVAILABLE', 'client is closed');
+    if (opts.signal?.aborted) return void onAbort();
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const headers: Http2.OutgoingHttpHeaders = {
       ':method': 'POST',
@@ -205,7 +298,7 @@ export class GrpcClient {
       this.hold(session);
       stream = session.request(headers);
     } catch (e) {
-      return fail('UNAVAILABLE', `cannot open a stream to ${this.socketPath}: ${(e as Error).message}`, e);
+      return void fail('UNAVAILABLE', `cannot open a stream to ${this.target}: ${(e as Error).message}`, e);
     }
     const reader = new FrameReader(this.maxMessageBytes);
     let status: number | undefined;
@@ -237,7 +330,7 @@ export class GrpcClient {
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
       // Socket missing or refused, peer gone, session torn down: the call may not have reached the server.
-      fail('UNAVAILABLE', `connection to ${this.socketPath} failed: ${err.message}`, err);
+      fail('UNAVAILABLE', `connection to ${this.target} failed: ${err.message}`, err);
     });
     stream.on('close', () => {
       if (finished) return;
@@ -249,7 +342,19 @@ export class GrpcClient {
       if (stream!.rstCode) return fail(codeForRstStream(stream!.rstCode), `stream reset by the server (code ${stream!.rstCode})`);
       fail('UNAVAILABLE', 'stream ended without grpc-status');
     });
-    stream.end(frameMessage(request));
+    if (request !== null) {
+      stream.end(frameMessage(request));
+      return undefined;
+    }
+    const st = stream;
+    return {
+      send: (m) => {
+        if (!finished && st.writable) st.write(frameMessage(m));
+      },
+      end: () => {
+        if (!finished && st.writable) st.end();
+      },
+    };
   }
 }
 

@@ -121,3 +121,18 @@ describe('CRI protobuf codec', () => {
     assert.deepEqual(v, { e: ['A', 'Z'], d: 1.5, m: { k: { e: [], d: -2, m: {} } } });
   });
 });
+
+describe('uint64s (exact 64-bit ids as decimal strings)', () => {
+  const s = parseSchema('M\n  id 1 uint64s\n  ids 2 []uint64s\n');
+  it('round-trips values above 2^53 exactly, and omits 0', () => {
+    const big = '18446744073709551615';
+    const wire = encode(s, 'M', { id: big, ids: ['1', '9007199254740993'] });
+    assert.equal(hex(wire).slice(0, 22), '08ffffffffffffffffff01');
+    assert.deepEqual(decode(s, 'M', wire), { id: big, ids: ['1', '9007199254740993'] });
+    assert.equal(hex(encode(s, 'M', { id: '0' })), '');
+    assert.deepEqual(decode(s, 'M', new Uint8Array(0)), { id: '0', ids: [] });
+  });
+  it('refuses what is not a uint64 in decimal', () => {
+    for (const id of ['-1', '18446744073709551616', '1e3', 5]) assert.throws(() => encode(s, 'M', { id }), ProtoError);
+  });
+});

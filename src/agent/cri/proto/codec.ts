@@ -125,7 +125,7 @@ function writeValue(schema: Schema, desc: MessageDesc, f: FieldDesc, v: unknown,
 
 function isDefaultScalar(schema: Schema, f: FieldDesc, v: unknown): boolean {
   if (f.kind === 'enum') return v === 0 || v === schema.enums.get(f.ref!)!.zero;
-  return v === 0 || v === false;
+  return v === 0 || v === false || v === '0';
 }
 
 /** The value of a varint or double field, without its tag. */
@@ -144,6 +144,12 @@ function writeScalar(schema: Schema, desc: MessageDesc, f: FieldDesc, v: unknown
       const n = typeof v === 'number' ? v : e.byName.get(String(v));
       if (n === undefined || !Number.isInteger(n)) throw invalid(desc, f, v);
       writeInt(n, w);
+      return;
+    }
+    case 'uint64s': {
+      // Exact 64-bit ids (etcd member ids) as decimal strings.
+      if (typeof v !== 'string' || !/^[0-9]{1,20}$/.test(v) || BigInt(v) > 0xffffffffffffffffn) throw invalid(desc, f, v);
+      w.varint(BigInt(v));
       return;
     }
     case 'int32':
@@ -213,6 +219,8 @@ function zeroOf(schema: Schema, f: FieldDesc): unknown {
       return schema.enums.get(f.ref!)!.zero;
     case 'message':
       return undefined;
+    case 'uint64s':
+      return '0';
     default:
       return 0;
   }
@@ -270,6 +278,8 @@ function fromVarint(enums: Map<string, EnumDesc>, f: FieldDesc, v: number | bigi
       return toInt64(v);
     case 'uint64':
       return Number(v);
+    case 'uint64s':
+      return BigInt.asUintN(64, BigInt(v)).toString();
     case 'enum': {
       const n = toInt32(v);
       return enums.get(f.ref!)!.byValue.get(n) ?? n;

@@ -18,13 +18,14 @@
  * A line at column 0 starts a message (`Name`) or declares an enum
  * (`enum Name A=0 B=1 …`, value 0 first: it is the proto3 default). Field
  * lines are indented: `<jsName> <number> <type>`. Types are the scalars
- * (`string bytes bool int32 int64 uint32 uint64 double`), an enum or a
+ * (`string bytes bool int32 int64 uint32 uint64 double`, and `uint64s`: a
+ * uint64 kept exact as a decimal string, for ids), an enum or a
  * message by name; `[]` makes a repeated field, `{}` a `map<string, T>`
  * (the CRI only has string-keyed maps).
  */
 
 /** Scalar kinds the CRI messages use. */
-export type ScalarKind = 'string' | 'bytes' | 'bool' | 'int32' | 'int64' | 'uint32' | 'uint64' | 'double';
+export type ScalarKind = 'string' | 'bytes' | 'bool' | 'int32' | 'int64' | 'uint32' | 'uint64' | 'double' | 'uint64s';
 
 export interface FieldDesc {
   /** The property name on the JavaScript object. */
@@ -63,7 +64,7 @@ export class SchemaError extends Error {
   override name = 'SchemaError';
 }
 
-const scalars = new Set<string>(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double']);
+const scalars = new Set<string>(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double', 'uint64s']);
 
 /** Parses and cross-checks schema texts (all of them share one namespace). */
 export function parseSchema(...texts: string[]): Schema {

@@ -1,0 +1,95 @@
+/**
+ * The etcd child process: its command line, and that an etcd left running
+ * on a data dir (its parent killed) is stopped by the next start there.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { etcdArgs, startEtcd, type EtcdProcess, type EtcdProcessOptions } from './process.ts';
+
+const procs: EtcdProcess[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(procs.map((p) => p.stop()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('etcd process', () => {
+  it('builds the command line: no auto-compaction, TLS with client-cert auth on both sides', () => {
+    const args = etcdArgs({
+      name: 'a',
+      dataDir: '/d',
+      listenClientUrls: ['https://10.0.0.1:2379', 'https://127.0.0.1:2379'],
+      advertiseClientUrls: ['https://10.0.0.1:2379'],
+      listenPeerUrls: ['https://10.0.0.1:2380'],
+      initialAdvertisePeerUrls: ['https://10.0.0.1:2380'],
+      initialCluster: 'a=https://10.0.0.1:2380',
+      initialClusterState: 'new',
+      tls: { caFile: 'ca', certFile: 'c', keyFile: 'k', peerCaFile: 'pca', peerCertFile: 'pc', peerKeyFile: 'pk' },
+    });
+    for (const a of [
+      '--listen-client-urls=https://10.0.0.1:2379,https://127.0.0.1:2379',
+      '--auto-compaction-retention=0',
+      '--snapshot-count=10000',
+      '--client-cert-auth',
+      '--peer-client-cert-auth',
+      '--trusted-ca-file=ca',
+      '--peer-key-file=pk',
+      '--initial-cluster-state=new',
+    ]) {
+      assert.ok(args.includes(a), `missing ${a}`);
+    }
+    const restart = etcdArgs({ name: 'a', dataDir: '/d', listenClientUrls: [], advertiseClientUrls: [], listenPeerUrls: [], initialAdvertisePeerUrls: [] });
+    assert.ok(!restart.some((a) => a.startsWith('--initial-cluster')), 'a member that exists starts without --initial-cluster');
+  });
+
+  it('a start on a data dir first stops an etcd left running there', { skip: !existsSync('/usr/bin/etcd') && 'no /usr/bin/etcd', timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bramble-etcd-proc-'));
+    dirs.push(dir);
+    const opts = async (): Promise<EtcdProcessOptions> => {
+      const [c, p] = [await freePort(), await freePort()];
+      return {
+        name: 'one',
+        dataDir: join(dir, 'data'),
+        listenClientUrls: [`http://127.0.0.1:${c}`],
+        advertiseClientUrls: [`http://127.0.0.1:${c}`],
+        listenPeerUrls: [`http://127.0.0.1:${p}`],
+        initialAdvertisePeerUrls: [`http://127.0.0.1:${p}`],
+        initialCluster: `one=http://127.0.0.1:${p}`,
+        initialClusterState: 'new',
+        logFile: join(dir, 'etcd.log'),
+      };
+    };
+    const first = await startEtcd(await opts());
+    procs.push(first);
+    assert.equal(readFileSync(join(dir, 'data.pid'), 'utf8').trim(), String(first.pid));
+    // As if our parent had been killed: a new start on the same data dir (new ports; the
+    // member's peer URL in the data dir is stale, which a restart of a single member tolerates).
+    const o = await opts();
+    delete o.initialCluster;
+    delete o.initialClusterState;
+    const second = await startEtcd(o);
+    procs.push(second);
+    let timer: NodeJS.Timeout | undefined;
+    const state = await Promise.race([first.exited, new Promise((r) => (timer = setTimeout(r, 5000, 'running')))]);
+    clearTimeout(timer);
+    assert.notEqual(state, 'running');
+    assert.equal(readFileSync(join(dir, 'data.pid'), 'utf8').trim(), String(second.pid));
+    await second.stop();
+    assert.equal(existsSync(join(dir, 'data.pid')), false);
+  });
+});
