@@ -39,7 +39,14 @@ export interface UpOptions {
   say: (line: string) => void;
 }
 
-const tokenFile = (lab: LabRecord) => path.join(lab.boards[0]!.dataDir, 'server', 'node-token');
+/** Board-1's token as it writes it; boards join with a copy in the lab dir (below). */
+const serverTokenFile = (lab: LabRecord) => path.join(lab.boards[0]!.dataDir, 'server', 'node-token');
+/**
+ * The copy other boards' command lines name. Not board-1's own file: `lab kill`
+ * finds a board's processes by its data dir on their command lines, so naming
+ * board-1's file would make killing board-1 kill every board.
+ */
+const tokenFile = (lab: LabRecord) => path.join(lab.dir, 'node-token');
 const serverKubeconfig = (lab: LabRecord, b: BoardRecord = lab.boards[0]!) => path.join(lab.dir, 'boards', b.name, 'admin-kubeconfig.yaml');
 export const hostKubeconfig = (dir: string) => path.join(path.resolve(dir), 'kubeconfig.yaml');
 /** A kubeconfig for the host per server board (HA labs): reach the cluster through that board. */
@@ -110,10 +117,11 @@ export async function up(o: UpOptions): Promise<LabRecord> {
     server.proc = startDetached(server, boardArgv(lab, server, o.serverFlags));
     writeLab(lab);
     o.say(`${server.name}  ${server.ip}  server  (log: ${server.log})`);
-    await waitFor(() => fs.existsSync(tokenFile(lab)) && fs.existsSync(serverKubeconfig(lab, server)), o.timeoutMs, () => `${server.name}'s server did not come up:\n${tail(server.log)}`, () => {
+    await waitFor(() => fs.existsSync(serverTokenFile(lab)) && fs.existsSync(serverKubeconfig(lab, server)), o.timeoutMs, () => `${server.name}'s server did not come up:\n${tail(server.log)}`, () => {
       if (!alive(server.proc)) throw new Error(`${server.name}'s server exited:\n${tail(server.log)}`);
     });
     writeHostKubeconfig(lab, server);
+    if (server === lab.boards[0]) fs.copyFileSync(serverTokenFile(lab), tokenFile(lab));
   }
 
   for (const b of lab.boards.filter((x) => x.role === 'agent')) {
@@ -281,7 +289,7 @@ export async function down(dir: string, say: (l: string) => void): Promise<void>
   removeBridge(lab);
   if (left.length) say(`cgroups still holding processes (not removed): ${left.join(', ')}`);
   // The boards' files go too (a later `up` in DIR starts afresh); the record last: until here, a rerun finds what is left.
-  for (const f of ['boards', 'images', 'kubeconfig.yaml', ...lab.boards.map((b) => `kubeconfig-${b.name}.yaml`)]) fs.rmSync(path.join(lab.dir, f), { recursive: true, force: true });
+  for (const f of ['boards', 'images', 'kubeconfig.yaml', 'node-token', ...lab.boards.map((b) => `kubeconfig-${b.name}.yaml`)]) fs.rmSync(path.join(lab.dir, f), { recursive: true, force: true });
   fs.rmSync(path.join(lab.dir, 'lab.json'), { force: true });
   say(`lab ${lab.id} removed (${lab.boards.length} boards, bridge ${lab.bridge})`);
 }

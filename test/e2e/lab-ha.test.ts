@@ -10,10 +10,13 @@
  * - controllers and the scheduler run on one server only (the holder of the
  *   `kube-system/kube-controller-manager` Lease);
  * - board-1 — the server the agent joined through — loses power: the
- *   cluster keeps answering through board-2; a Deployment scaled up then
- *   gets its new pods scheduled and Running, on the agent board too (its
- *   load balancer moved it to a living server); the time is printed;
- * - board-1 comes back: its etcd member rejoins and its node is Ready.
+ *   cluster keeps answering through board-2; once board-1 is NotReady, a
+ *   pod pinned to the agent board runs (its load balancer moved it to a
+ *   living server) and a scaled-up Deployment's pods run on the living
+ *   boards; the times are printed;
+ * - board-1 comes back: its etcd member rejoins and its node is Ready;
+ * - the controller-manager leader loses power: another server takes the
+ *   Lease and a scale-down is carried out.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,29 +117,57 @@ describe('three HA servers on etcd in a 4-board lab', () => {
     assert.match(holder, /^board-[123]_/);
   });
 
-  it('board-1 loses power: the cluster goes on through board-2, new pods run (the agent board included), board-1 rejoins', async () => {
-    // Pods of the Deployment go to board-4 (the agent) and the surviving servers only after the kill, so a Running pod on board-4 proves its agent reached a living server.
+  it('board-1 (the agents\' --server) loses power: the cluster goes on through board-2, the agent board runs new pods, board-1 rejoins', async () => {
     await kb('board-2', ['apply', '-f', '-'], JSON.stringify(deployment(2)));
     await until('2 ready web pods', 180_000, async () => ((await readyPods('board-2')).length === 2 ? true : undefined));
 
     const t0 = Date.now();
     ok(await lab_(['kill', 'board-1']), 'lab kill board-1');
-    // A write right after the power cut: etcd keeps quorum with 2 of 3 members.
-    await until('the API through board-2 after the kill', 60_000, async () => (await kb('board-2', ['scale', 'deployment', 'web', '--replicas=6'])) || undefined, 1000);
+    // A write right after the power cut: etcd keeps its quorum with 2 of 3 members.
+    await until('a write through board-2 after the kill', 60_000, async () => (await kb('board-2', ['create', 'configmap', 'after-kill'])) || undefined, 1000);
     const writable = Date.now() - t0;
-    const pods = await until('6 ready web pods without board-1', 240_000, async () => {
-      const ready = (await readyPods('board-3')).filter((p) => p.spec.nodeName !== 'board-1');
-      return ready.length >= 6 ? ready : undefined;
+    // As upstream, pods still go to board-1 until it is marked NotReady (grace period 20 s here) and tainted unreachable.
+    await until('board-1 NotReady', 90_000, async () => ((await kb('board-3', ['get', 'node', 'board-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'Unknown' ? true : undefined), 1000);
+    const notReady = Date.now() - t0;
+    // A pod pinned to the agent board, created after the kill: it runs only if board-4's agent moved to a living server.
+    const pinned = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'on-agent', namespace: 'default' }, spec: { nodeSelector: { 'kubernetes.io/hostname': 'board-4' }, containers: [{ name: 'c', image: 'bramble.local/hello-node:1.0' }] } };
+    await kb('board-2', ['apply', '-f', '-'], JSON.stringify(pinned));
+    await kb('board-2', ['scale', 'deployment', 'web', '--replicas=5']);
+    await until('the pinned pod Running on board-4', 120_000, async () => ((await kb('board-3', ['get', 'pod', 'on-agent', '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined), 1000);
+    // A pod already on board-1 still counts for its ReplicaSet until eviction (5 min, as upstream): the rest must all be ready elsewhere.
+    const pods = await until('5 web pods, all ready off board-1', 180_000, async () => {
+      const l = JSON.parse(await kb('board-3', ['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: any[] };
+      const live = l.items.filter((p) => !p.metadata.deletionTimestamp);
+      const elsewhere = live.filter((p) => p.spec.nodeName !== 'board-1');
+      const ready = elsewhere.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+      return live.length === 5 && ready.length === elsewhere.length && ready.length >= 3 ? ready : undefined;
     }, 1000);
     const placed = Date.now() - t0;
-    const nodes = new Set(pods.map((p) => p.spec.nodeName));
-    process.stdout.write(`# board-1 killed: API writable through board-2 after ${(writable / 1000).toFixed(1)} s; 6 ready pods on ${[...nodes].sort().join(',')} after ${(placed / 1000).toFixed(1)} s\n`);
-    assert.ok(nodes.has('board-4'), `no pod of the scale-up runs on the agent board: ${[...nodes].join(',')}`);
-    const leader = await kb('board-2', ['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}']);
-    assert.doesNotMatch(leader, /^board-1_/);
-    await until('board-1 NotReady', 90_000, async () => ((await kb('board-3', ['get', 'node', 'board-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'Unknown' ? true : undefined), 1000);
+    process.stdout.write(`# board-1 killed: writable through board-2 after ${(writable / 1000).toFixed(1)} s, board-1 NotReady after ${(notReady / 1000).toFixed(1)} s, ${pods.length} ready pods on ${[...new Set(pods.map((p) => p.spec.nodeName))].sort().join(',')} and the pinned pod on board-4 after ${(placed / 1000).toFixed(1)} s\n`);
 
     ok(await lab_(['start', 'board-1', '--wait', '--timeout', '180']), 'lab start board-1');
     assert.equal(await kb('board-1', ['get', 'configmap', 'ha-probe', '-o', 'jsonpath={.data.written}']), 'board-3');
+    await kb('board-1', ['get', 'configmap', 'after-kill']);
+  });
+
+  it('the controller-manager leader loses power: another server takes the Lease and the controllers act again', async () => {
+    const holder = await kb('board-2', ['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}']);
+    const leader = holder.split('_')[0]!;
+    const other = ['board-1', 'board-2', 'board-3'].find((b) => b !== leader)!;
+    const t0 = Date.now();
+    ok(await lab_(['kill', leader]), `lab kill ${leader}`);
+    const next = await until('a new leader', 60_000, async () => {
+      const h = (await kb(other, ['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}'])).split('_')[0];
+      return h && h !== leader ? h : undefined;
+    }, 1000);
+    const elected = Date.now() - t0;
+    // The ReplicaSet controller (on the new leader) acts on a scale-down.
+    await kb(other, ['scale', 'deployment', 'web', '--replicas=3']);
+    await until('3 web pods', 60_000, async () => {
+      const l = JSON.parse(await kb(other, ['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: any[] };
+      return l.items.filter((p) => !p.metadata.deletionTimestamp).length === 3 ? true : undefined;
+    }, 1000);
+    process.stdout.write(`# leader ${leader} killed: ${next} leads after ${(elected / 1000).toFixed(1)} s; scale-down done after ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    assert.notEqual(next, leader);
   });
 });

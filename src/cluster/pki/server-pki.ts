@@ -244,7 +244,8 @@ export async function ensureEtcdPKI(dataDir: string, opts: ServerPKIOptions): Pr
   await mkdir(path.join(dataDir, 'server', 'tls'), { recursive: true, mode: 0o700 });
   const changed: PkiFile[] = [];
   const ca = await ensureCA(dataDir, 'etcd-ca', changed);
-  const server = await ensureLeaf(dataDir, 'etcd-server', ca, { commonName: 'etcd-server', usage: 'server', validityDays: LEAF_VALIDITY_DAYS, ...sans }, changed);
+  // Also a client certificate (k3s's etcd server-client): the process supervisor's readiness probe presents it.
+  const server = await ensureLeaf(dataDir, 'etcd-server', ca, { commonName: 'etcd-server', usage: 'server+client', validityDays: LEAF_VALIDITY_DAYS, ...sans }, changed);
   const peer = await ensureLeaf(dataDir, 'etcd-peer', ca, { commonName: 'etcd-peer', usage: 'server+client', validityDays: LEAF_VALIDITY_DAYS, ...sans }, changed);
   const client = await ensureLeaf(dataDir, 'etcd-client', ca, { commonName: 'etcd-client', usage: 'client', validityDays: LEAF_VALIDITY_DAYS }, changed);
   for (const name of ['etcd-ca', 'etcd-server', 'etcd-peer', 'etcd-client'] as const) {
