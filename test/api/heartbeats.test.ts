@@ -27,6 +27,17 @@ const dbBytes = () => {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 };
 
+/** Waits until the datastore's files stop growing for 500 ms (at most 10 s). */
+async function settled(): Promise<void> {
+  let last = dbBytes();
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = dbBytes();
+    if (now === last) return;
+    last = now;
+  }
+}
+
 describe('heartbeats', () => {
   it('node Lease renewals change nothing on disk, yet are served at once', async () => {
     const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
@@ -70,6 +81,8 @@ describe('heartbeats', () => {
     })).json;
     const cond = (hb: string, status = 'True') => ({ status: { conditions: [{ ...node.status.conditions[0], status, lastHeartbeatTime: hb }] } });
     await api.request('PATCH', '/api/v1/nodes/board-9/status', cond('2031-01-01T00:00:00Z'), merge);
+    // The server's controllers react to a new Node (a podCIDR, taints): let their writes land before measuring.
+    await settled();
     const before = dbBytes();
     await api.request('PATCH', '/api/v1/nodes/board-9/status', cond('2031-01-01T00:05:00Z'), merge);
     assert.equal(dbBytes(), before);
