@@ -73,12 +73,18 @@ export function boardPids(b: BoardRecord, opts: { shims: boolean }): number[] {
     try {
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (!opts.shims && path.basename(argv[0] ?? '').startsWith('containerd-shim')) continue;
-      if (argv.some((a) => a === b.dataDir || a.startsWith(b.dataDir + '/'))) pids.push(Number(entry));
+      if (argv.some((a) => namesDir(a, b.dataDir))) pids.push(Number(entry));
     } catch {
       /* exited meanwhile */
     }
   }
   return pids;
+}
+
+/** True when a command-line argument is `dir`, a path under it, or a `--flag=` of either (etcd takes `--data-dir=<dir>/server/db/etcd`). */
+export function namesDir(arg: string, dir: string): boolean {
+  const value = /^--?[\w-]+=/.test(arg) ? arg.slice(arg.indexOf('=') + 1) : arg;
+  return value === dir || value.startsWith(dir + '/');
 }
 
 /** A power cut: bramble, its containerd and its containers die at once (shims after containerd, so none is restarted). Waits until they are gone. */
