@@ -123,6 +123,12 @@ describe('three HA servers on etcd in a 4-board lab', () => {
 
     const t0 = Date.now();
     ok(await lab_(['kill', 'board-1']), 'lab kill board-1');
+    // A power cut takes the board's etcd member too (etcd names its data dir as --data-dir=…).
+    const b1 = lab.boards[0]!.dataDir;
+    const etcdLeft = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (() => {
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--data-dir=${b1}/`); } catch { return false; }
+    })());
+    assert.deepEqual(etcdLeft, [], 'board-1\'s etcd survived its power cut');
     // A write right after the power cut: etcd keeps its quorum with 2 of 3 members.
     await until('a write through board-2 after the kill', 60_000, async () => (await kb('board-2', ['create', 'configmap', 'after-kill'])) || undefined, 1000);
     const writable = Date.now() - t0;
