@@ -23,10 +23,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { brambleBin } from '../test/harness/server.ts';
+import { freePort } from '../test/harness/etcd.ts';
 import { apiClient } from '../test/harness/api.ts';
 import { configMapBody, podBody } from './lib/objects.ts';
 import { beforePhase, cpuPercent, machineLoad, snapshot } from './lib/proc.ts';
@@ -40,16 +40,6 @@ const nodeBin = path.join(path.dirname(brambleBin), '..', 'node_modules', '.bin'
 const rep = report('footprint', args.json);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-bench-fp-'));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function readyz(port: number): Promise<boolean> {
   return new Promise((resolve) => {

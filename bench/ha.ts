@@ -20,10 +20,10 @@
  *   node bench/ha.ts [--quick] [--json] [--no-wait] [--only=storage|lab] [--idle-seconds=60] [--rounds=3]
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEtcd, type EtcdProcess } from '../src/cluster/etcd/process.ts';
+import { loopbackEtcd } from '../test/harness/etcd.ts';
 import { openEtcdBackend } from '../src/storage/etcd/etcd.ts';
 import { openSqliteBackend } from '../src/storage/sqlite/sqlite.ts';
 import type { Backend, WatchBatch } from '../src/storage/backend.ts';
@@ -45,16 +45,6 @@ const rep = report('ha', args.json);
 
 const value1k = 'x'.repeat(1024);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
   const t = performance.now();
@@ -172,20 +162,8 @@ async function storagePart(): Promise<void> {
       await sq.close();
     }
     // etcd
-    const [cport, pport] = [await freePort(), await freePort()];
-    const client = `http://127.0.0.1:${cport}`;
-    const peer = `http://127.0.0.1:${pport}`;
-    etcd = await startEtcd({
-      name: 'bench',
-      dataDir: path.join(tmp, 'etcd'),
-      listenClientUrls: [client],
-      advertiseClientUrls: [client],
-      listenPeerUrls: [peer],
-      initialAdvertisePeerUrls: [peer],
-      initialCluster: `bench=${peer}`,
-      initialClusterState: 'new',
-      logFile: path.join(tmp, 'etcd.log'),
-    });
+    const { opts, endpoint: client } = await loopbackEtcd('bench', tmp);
+    etcd = await startEtcd(opts);
     await beforePhase([etcd.pid], args.waitQuiet);
     const eb = await openEtcdBackend({ endpoint: client });
     try {

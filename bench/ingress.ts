@@ -36,6 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { freePort } from '../test/harness/etcd.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1] ?? 'true']));
 const role = args.get('role');
@@ -74,13 +75,6 @@ async function child(extra: string[]): Promise<{ proc: ChildProcess; port: numbe
   return { proc, port: Number(line.toString().trim()) };
 }
 
-function freePort(): Promise<number> {
-  const s = net.createServer();
-  return new Promise((r) => s.listen(0, '127.0.0.1', () => {
-    const p = (s.address() as net.AddressInfo).port;
-    s.close(() => r(p));
-  }));
-}
 
 interface Result {
   requests: number;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { TcpRouteProxy } from './proxy.ts';
 import { endpointKey, pick, type Endpoint, type TcpRoute } from './routes.ts';
+import { freePort } from '../../../test/harness/etcd.ts';
 
 interface Backend {
   name: string;
@@ -33,13 +34,6 @@ async function backend(name: string): Promise<Backend> {
   return { name, ep: { ip: '127.0.0.1', port: (server.address() as net.AddressInfo).port }, server, sockets };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 const route = (port: number, endpoints: Endpoint[], service = 'gw'): TcpRoute => ({ port, namespace: 'iot', service, servicePort: 9000, source: { kind: 'ConfigMap', namespace: 'kube-system', name: 'bramble-tcp-services' }, endpoints });
 

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { etcdArgs, startEtcd, type EtcdProcess, type EtcdProcessOptions } from './process.ts';
+import { loopbackEtcd } from '../../../test/harness/etcd.ts';
 
 const procs: EtcdProcess[] = [];
 const dirs: string[] = [];
@@ -17,16 +17,6 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('etcd process', () => {
   it('builds the command line: no auto-compaction, TLS with client-cert auth on both sides', () => {
@@ -60,20 +50,7 @@ describe('etcd process', () => {
   it('a start on a data dir first stops an etcd left running there', { skip: !existsSync('/usr/bin/etcd') && 'no /usr/bin/etcd', timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bramble-etcd-proc-'));
     dirs.push(dir);
-    const opts = async (): Promise<EtcdProcessOptions> => {
-      const [c, p] = [await freePort(), await freePort()];
-      return {
-        name: 'one',
-        dataDir: join(dir, 'data'),
-        listenClientUrls: [`http://127.0.0.1:${c}`],
-        advertiseClientUrls: [`http://127.0.0.1:${c}`],
-        listenPeerUrls: [`http://127.0.0.1:${p}`],
-        initialAdvertisePeerUrls: [`http://127.0.0.1:${p}`],
-        initialCluster: `one=http://127.0.0.1:${p}`,
-        initialClusterState: 'new',
-        logFile: join(dir, 'etcd.log'),
-      };
-    };
+    const opts = async (): Promise<EtcdProcessOptions> => (await loopbackEtcd('one', dir)).opts;
     const first = await startEtcd(await opts());
     procs.push(first);
     assert.equal(readFileSync(join(dir, 'data.pid'), 'utf8').trim(), String(first.pid));

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +19,7 @@ import { runBackendSuite } from '../backend.suite.ts';
 import { isStorageError } from '../backend.ts';
 import { rejectsWith, WatchReader } from '../suite/helpers.ts';
 import { openEtcdBackend } from './etcd.ts';
+import { freePort, loopbackEtcd } from '../../../test/harness/etcd.ts';
 import { memberAdd, memberList, memberRemove } from './members.ts';
 
 const haveEtcd = existsSync('/usr/bin/etcd');
@@ -37,36 +37,12 @@ function tempDir(): string {
   return d;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A single-member etcd on loopback with ephemeral ports (plain http unless `tls`). */
 async function oneEtcd(extra: Partial<EtcdProcessOptions> = {}, scheme = 'http'): Promise<{ proc: EtcdProcess; endpoint: string; dir: string }> {
   const dir = tempDir();
-  const [client, peer] = [await freePort(), await freePort()];
-  const endpoint = `${scheme}://127.0.0.1:${client}`;
-  const name = `m${client}`;
-  const proc = await startEtcd({
-    name,
-    dataDir: join(dir, 'data'),
-    listenClientUrls: [endpoint],
-    advertiseClientUrls: [endpoint],
-    listenPeerUrls: [`${scheme}://127.0.0.1:${peer}`],
-    initialAdvertisePeerUrls: [`${scheme}://127.0.0.1:${peer}`],
-    initialCluster: `${name}=${scheme}://127.0.0.1:${peer}`,
-    initialClusterState: 'new',
-    logFile: join(dir, 'etcd.log'),
-    progressNotifyIntervalMs: 200,
-    ...extra,
-  });
+  const { opts, endpoint } = await loopbackEtcd(`m${await freePort()}`, dir, scheme);
+  const proc = await startEtcd({ ...opts, progressNotifyIntervalMs: 200, ...extra });
   procs.push(proc);
   return { proc, endpoint, dir };
 }
