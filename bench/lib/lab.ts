@@ -15,7 +15,7 @@ import path from 'node:path';
 import { brambleBin, kubectlBin, repoRoot, run } from '../../test/harness/server.ts';
 import type { BoardRecord, LabRecord } from '../../src/lab/state.ts';
 import { criSocket } from '../../src/lab/procs.ts';
-import { until } from '../../test/harness/lab.ts';
+import { until } from '../../test/harness/wait.ts';
 
 export interface BenchLab {
   lab: LabRecord;

@@ -5,6 +5,7 @@ import { resources } from '../client/types.ts';
 import { defaultControllerConfig, type ControllerFactory } from '../controllers/manager.ts';
 import { openTestRegistry, systemUser } from '../../test/harness/registry.ts';
 import { startControlLoops, type ControlLoops } from './control-loops.ts';
+import { sleep, waitUntil } from '../../test/harness/wait.ts';
 
 /** Which candidates currently run their controllers. */
 const running = new Set<string>();
@@ -19,14 +20,7 @@ const probe = (identity: string): Record<string, ControllerFactory> => ({
   }),
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 4000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 4000) => waitUntil(what, check, ms);
 
 describe('startControlLoops', () => {
   let r: Awaited<ReturnType<typeof openTestRegistry>>;

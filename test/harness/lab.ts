@@ -8,23 +8,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { brambleBin, kubectlBin, run, type RunResult } from './server.ts';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Calls `f` every `everyMs` until it returns a value (errors count as not yet), or throws after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { sleep, until } from './wait.ts';
+import { until } from './wait.ts';
 
 /** Asserts a command succeeded; returns its output. */
 export const ok = (r: RunResult, what: string): string => {

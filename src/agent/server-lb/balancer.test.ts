@@ -16,6 +16,7 @@ import { startAgentLoadBalancer } from './agent-lb.ts';
 import { ServerLoadBalancer } from './balancer.ts';
 import { tcpCheck } from './health.ts';
 import { readState, stateFilePath, StateWriter } from './state-file.ts';
+import { waitUntil } from '../../../test/harness/wait.ts';
 
 /** A server that writes its name to every connection and keeps it open. */
 class Greeter {
@@ -74,13 +75,7 @@ async function connect(port: number): Promise<{ who: string; socket: net.Socket;
   return { who, socket, closed };
 }
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = (what: string, check: () => boolean | Promise<boolean>, ms = 5000) => waitUntil(what, check, ms);
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
