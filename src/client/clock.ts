@@ -5,6 +5,25 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** MicroTime, as Leases carry it: `2026-11-22T05:33:31.123000Z`. */
+export const microTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000Z');
+
+/** Waits `ms` on `clock`, or less if `signal` aborts (it then resolves, never rejects). */
+export function sleepOn(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const h = clock.setTimeout(() => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clock.clearTimeout(h);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {

@@ -10,7 +10,7 @@
  */
 import { isApiError } from '../api/errors.ts';
 import { logger } from '../util/log.ts';
-import { realClock, type Clock } from './clock.ts';
+import { microTime, realClock, sleepOn, type Clock } from './clock.ts';
 import { resources, type Client, type Obj } from './types.ts';
 
 const log = logger('leader-election');
@@ -25,24 +25,6 @@ export interface LeaderElectionConfig {
   retryPeriodMs?: number;
   clock?: Clock;
 }
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-const sleep = (clock: Clock, ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const h = clock.setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    const done = () => {
-      clock.clearTimeout(h);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export class LeaderElector {
   private readonly c: Required<Omit<LeaderElectionConfig, 'clock'>> & { clock: Clock };
@@ -117,7 +99,7 @@ export class LeaderElector {
         log.warn('cannot reach the lease', { lease: name, err: e });
       }
       if (!held) {
-        await sleep(clock, retryPeriodMs, signal);
+        await sleepOn(clock, retryPeriodMs, signal);
         continue;
       }
       log.info('became leader', { lease: name, identity });
@@ -127,7 +109,7 @@ export class LeaderElector {
       const work = Promise.resolve(lead(leading.signal)).catch((e) => log.error('leader work failed', { err: e }));
       let lastRenew = clock.now();
       while (!leading.signal.aborted) {
-        await sleep(clock, retryPeriodMs, leading.signal);
+        await sleepOn(clock, retryPeriodMs, leading.signal);
         if (leading.signal.aborted) break;
         let ok = false;
         try {

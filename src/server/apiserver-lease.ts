@@ -20,7 +20,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { isApiError } from '../api/errors.ts';
-import { realClock, type Clock } from '../client/clock.ts';
+import { microTime, realClock, sleepOn, type Clock } from '../client/clock.ts';
 import { resources, type Client, type Obj } from '../client/types.ts';
 import { logger } from '../util/log.ts';
 
@@ -60,9 +60,6 @@ export function apiServerID(hostname: string = os.hostname()): string {
   return `apiserver-${out}`;
 }
 
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export interface APIServerLeaseOptions extends Partial<APIServerLeaseTimings> {
   client: Client;
@@ -111,18 +108,7 @@ export async function runAPIServerLease(o: APIServerLeaseOptions, signal: AbortS
       // A conflict or a datastore hiccup: the next tick tries again, well within the lease duration.
       log.warn('renewing the API server lease failed', { lease: o.id, error: e instanceof Error ? e.message : String(e) });
     }
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const h = clock.setTimeout(() => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      }, renewIntervalMs);
-      const done = () => {
-        clock.clearTimeout(h);
-        resolve();
-      };
-      signal.addEventListener('abort', done, { once: true });
-    });
+    await sleepOn(clock, renewIntervalMs, signal);
   }
   try {
     await o.client.delete(resources.leases, apiServerLeaseNamespace, o.id);

@@ -12,7 +12,7 @@
  * remove the Lease with its Node.
  */
 import { isApiError } from '../../api/errors.ts';
-import type { Clock } from '../../client/clock.ts';
+import { microTime, type Clock } from '../../client/clock.ts';
 import { resources, type Client, type Obj } from '../../client/types.ts';
 import { logger } from '../../util/log.ts';
 
@@ -35,8 +35,6 @@ export interface LeaseOptions {
   random?: () => number;
 }
 
-/** MicroTime, as leases carry it: `2026-11-22T05:33:31.123456Z`. */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000Z');
 
 export class NodeLease {
   private readonly o: Required<LeaseOptions>;
