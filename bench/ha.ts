@@ -211,11 +211,11 @@ class Lab {
 
   /**
    * `lab kill BOARD`, then SIGKILL whatever of the board survived it (a power
-   * cut kills everything); returns what survived, by kind.
+   * cut kills everything; a guard: `lab kill` once missed etcd); returns what survived, by kind.
    */
   async powerCut(board: string): Promise<string[]> {
     await this.labCmd(['kill', board]);
-    const survivors = boardProcs(this.board(board));
+    const survivors = boardPids(this.board(board), { shims: false });
     const kinds = survivors.map((p) => classify(p) ?? 'shim');
     for (const pid of survivors) {
       try {
@@ -296,20 +296,6 @@ async function poll<T>(timeoutMs: number, everyMs: number, f: () => Promise<T | 
  * of an argument (etcd's is `--data-dir=<board>/...`, which boardPids in
  * src/lab/procs.ts, matching whole arguments, does not find).
  */
-function boardProcs(b: BoardRecord): number[] {
-  const pids = new Set(boardPids(b, { shims: false }));
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const a = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (a.some((x) => x.includes(`=${b.dataDir}/`))) pids.add(Number(entry));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return [...pids];
-}
-
 function classify(pid: number): string | undefined {
   try {
     const a = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -339,7 +325,7 @@ interface ProcIdle {
 async function idleFootprint(l: Lab, boards: string[]): Promise<ProcIdle[]> {
   const procs: { board: string; what: string; pid: number }[] = [];
   for (const name of boards) {
-    for (const pid of boardProcs(l.board(name))) {
+    for (const pid of boardPids(l.board(name), { shims: false })) {
       const what = classify(pid);
       if (what) procs.push({ board: name, what, pid });
     }
