@@ -45,15 +45,3 @@ export function addressesFromSlice(slice: Obj): string[] {
   }
   return normalizeAddresses(out);
 }
-
-/** The same from the `default/kubernetes` Endpoints (for servers that publish no slice). */
-export function addressesFromEndpoints(ep: Obj): string[] {
-  const out: string[] = [];
-  for (const s of (ep['subsets'] ?? []) as Obj[]) {
-    const ports: Obj[] = s['ports'] ?? [];
-    const port = (ports.find((p) => p['name'] === 'https') ?? ports[0])?.['port'];
-    if (typeof port !== 'number') continue;
-    for (const a of (s['addresses'] ?? []) as Obj[]) if (typeof a['ip'] === 'string') out.push(formatAddress(a['ip'], port));
-  }
-  return normalizeAddresses(out);
-}

@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { addressesFromEndpoints, addressesFromSlice, addressOfURL } from './address.ts';
+import { addressesFromSlice, addressOfURL } from './address.ts';
 import { startAgentLoadBalancer } from './agent-lb.ts';
 import { ServerLoadBalancer } from './balancer.ts';
 import { tcpCheck } from './health.ts';
@@ -203,7 +203,6 @@ describe('server load balancer', () => {
       ['10.0.0.1:6443', '10.0.0.2:6443'],
     );
     assert.deepEqual(addressesFromSlice({ endpoints: [{ addresses: ['10.0.0.1'] }], ports: [] }), []);
-    assert.deepEqual(addressesFromEndpoints({ subsets: [{ addresses: [{ ip: '10.0.0.9' }], ports: [{ name: 'https', port: 6443 }] }] }), ['10.0.0.9:6443']);
     assert.equal(addressOfURL('https://board1:6443/'), 'board1:6443');
     assert.equal(addressOfURL('https://[::1]:6443'), '[::1]:6443');
     assert.equal(addressOfURL('https://board1'), 'board1:443');
