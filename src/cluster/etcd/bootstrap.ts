@@ -12,11 +12,10 @@
  * is the secret sent, over TLS verified against that CA.
  */
 import fs from 'node:fs/promises';
-import { caCertHash } from '../pki/ca-hash.ts';
 import { pkiFilePaths, SHARED_CAS, type SharedCA } from '../pki/server-pki.ts';
 import type { CertKeyPair } from '../pki/x509.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { JoinError, request } from '../join/join.ts';
+import { fetchPinnedCA, JoinError, request } from '../join/join.ts';
 import { parseToken } from '../join/token.ts';
 import { logger } from '../../util/log.ts';
 import path from 'node:path';
@@ -68,16 +67,8 @@ function checkBootstrap(v: unknown): ServerBootstrap {
 export async function fetchServerBootstrap(o: { server: string; token: string; dataDir: string }): Promise<void> {
   const token = parseToken(o.token);
   const base = o.server.replace(/\/+$/, '');
-  const ca = await request(`${base}/cacerts`, { method: 'GET', insecure: true }).catch((e: Error) => {
-    throw new JoinError(`cannot reach ${base}: ${e.message}`);
-  });
-  if (ca.status !== 200) throw new JoinError(`${base}/cacerts answered ${ca.status}`);
-  const hash = caCertHash(ca.text);
-  if (token.caHash && token.caHash !== hash) {
-    throw new JoinError(`the server's CA certificate does not match the token (token pins ${token.caHash.slice(0, 12)}…, server has ${hash.slice(0, 12)}…): refusing to send the secret`);
-  }
-  if (!token.caHash) log.warn('the token has no CA hash: trusting the CA the server presented on first use', { caHash: hash });
-  const res = await request(`${base}${serverBootstrapPath}`, { method: 'GET', ca: ca.text, headers: { authorization: `Bearer ${token.secret}` } });
+  const caPem = await fetchPinnedCA(base, token);
+  const res = await request(`${base}${serverBootstrapPath}`, { method: 'GET', ca: caPem, headers: { authorization: `Bearer ${token.secret}` } });
   if (res.status === 401) throw new JoinError('the server refused the token (wrong token?)');
   if (res.status === 404) throw new JoinError(`${base} has no bootstrap data to share: it is not an HA server (start the first server with --cluster-init)`);
   if (res.status !== 200) throw new JoinError(`fetching the bootstrap data failed (${res.status}): ${res.text.slice(0, 300)}`);

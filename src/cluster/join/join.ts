@@ -19,7 +19,7 @@ import type { HttpCredentials } from '../../client/http.ts';
 import { logger } from '../../util/log.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { caCertHash } from '../pki/ca-hash.ts';
-import { parseToken, TokenError } from './token.ts';
+import { parseToken, TokenError, type JoinToken } from './token.ts';
 
 const log = logger('join');
 
@@ -71,6 +71,26 @@ async function readOrCreate(file: string, make: () => string): Promise<string> {
   }
 }
 
+/**
+ * The server's CA from `/cacerts` (unverified: nothing to verify with yet),
+ * checked against the hash the token pins — a mismatch means another server
+ * or a man in the middle, refused before any secret is sent. A token
+ * without a hash trusts the CA seen first (k3s does the same).
+ */
+export async function fetchPinnedCA(server: string, token: JoinToken): Promise<string> {
+  const ca = await request(`${server}/cacerts`, { method: 'GET', insecure: true }).catch((e) => {
+    throw new JoinError(`cannot reach ${server}: ${(e as Error).message}`);
+  });
+  if (ca.status !== 200) throw new JoinError(`${server}/cacerts answered ${ca.status}`);
+  const hash = caCertHash(ca.text);
+  if (token.caHash) {
+    if (hash !== token.caHash) {
+      throw new JoinError(`the server's CA certificate does not match the token (token pins ${token.caHash.slice(0, 12)}…, server has ${hash.slice(0, 12)}…): refusing to send the secret`);
+    }
+  } else log.warn('the token has no CA hash: trusting the CA the server presented on first use', { caHash: hash });
+  return ca.text;
+}
+
 export class JoinError extends Error {
   constructor(message: string) {
     super(message);
@@ -111,22 +131,13 @@ export async function joinCluster(o: JoinOptions): Promise<HttpCredentials> {
   } catch (e) {
     throw new JoinError(`cannot use the join token: ${(e as TokenError).message}`);
   }
-  const ca = await request(`${o.server}/cacerts`, { method: 'GET', insecure: true }).catch((e) => {
-    throw new JoinError(`cannot reach ${o.server}: ${(e as Error).message}`);
-  });
-  if (ca.status !== 200) throw new JoinError(`${o.server}/cacerts answered ${ca.status}`);
-  const hash = caCertHash(ca.text);
-  if (token.caHash) {
-    if (hash !== token.caHash) {
-      throw new JoinError(`the server's CA certificate does not match the token (token pins ${token.caHash.slice(0, 12)}…, server has ${hash.slice(0, 12)}…): refusing to send the secret`);
-    }
-  } else log.warn('the token has no CA hash: trusting the CA the server presented on first use', { caHash: hash });
+  const caPem = await fetchPinnedCA(o.server, token);
 
   const { createPublicKey } = await import('node:crypto');
   const publicKeyPem = createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }) as string;
   const res = await request(`${o.server}/v1-bramble/node-credentials`, {
     method: 'POST',
-    ca: ca.text,
+    ca: caPem,
     headers: { authorization: `Bearer ${token.secret}`, 'content-type': 'application/json' },
     body: JSON.stringify({ nodeName: o.nodeName, publicKeyPem, nodePassword: password }),
   });
