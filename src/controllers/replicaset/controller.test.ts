@@ -81,7 +81,11 @@ describe('ReplicaSet controller', () => {
       const pods = await podsOf(c, 'web');
       return !pods.some((p) => p['metadata'].name === 'web-pending') && pods.length === 3;
     });
-    const deleted = (await events(c, 'web')).filter((e) => e['reason'] === 'SuccessfulDelete').map((e) => e['message']);
+    // Events are recorded after the delete, asynchronously: wait for one to appear, then check which pod went.
+    const deleted = await c.eventually('a SuccessfulDelete event', async () => {
+      const d = (await events(c, 'web')).filter((e) => e['reason'] === 'SuccessfulDelete').map((e) => e['message']);
+      return d.length > 0 && d;
+    });
     assert.ok(deleted.includes('Deleted pod: web-pending'), JSON.stringify(deleted));
 
     await c.client.patch(resources.replicasets, ns, 'web', 'merge', { spec: { replicas: 1 } });
