@@ -19,6 +19,9 @@ after(() => close());
 
 const svc = (name: string, spec: Obj): Obj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
 const port = (p: Obj = {}) => ({ port: 80, targetPort: 8080, ...p });
+// Requested node ports here are all in the static band (30000–30085), which
+// random allocation skips while the dynamic band has room: a requested port
+// above it could already be held by a randomly allocated one (a CI flake).
 
 async function refused(p: Promise<unknown>): Promise<string> {
   try {
@@ -107,10 +110,10 @@ describe('create', () => {
 
   it('a refused create frees what it claimed for its own retry', async () => {
     // Invalid for another reason (bad selector label) after allocation.
-    const bad = svc('retry', { type: 'NodePort', clusterIP: '10.43.0.77', ports: [port({ nodePort: 30777 })], selector: { 'bad key!': 'x' } });
+    const bad = svc('retry', { type: 'NodePort', clusterIP: '10.43.0.77', ports: [port({ nodePort: 30077 })], selector: { 'bad key!': 'x' } });
     assert.match(await refused(c.create(resources.services, 'default', bad)), /^422 /);
-    const ok = await c.create(resources.services, 'default', svc('retry', { type: 'NodePort', clusterIP: '10.43.0.77', ports: [port({ nodePort: 30777 })] }));
-    assert.equal(ok.spec.ports[0].nodePort, 30777);
+    const ok = await c.create(resources.services, 'default', svc('retry', { type: 'NodePort', clusterIP: '10.43.0.77', ports: [port({ nodePort: 30077 })] }));
+    assert.equal(ok.spec.ports[0].nodePort, 30077);
   });
 
   it('concurrent creates never share an IP or a node port', async () => {
@@ -120,7 +123,7 @@ describe('create', () => {
     assert.equal(new Set(made.map((s) => s.spec.clusterIP)).size, 12);
     assert.equal(new Set(made.map((s) => s.spec.ports[0].nodePort)).size, 12);
     const racing = await Promise.allSettled(
-      ['race-a', 'race-b', 'race-c'].map((n) => c.create(resources.services, 'default', svc(n, { type: 'NodePort', ports: [port({ nodePort: 31999 })] }))),
+      ['race-a', 'race-b', 'race-c'].map((n) => c.create(resources.services, 'default', svc(n, { type: 'NodePort', ports: [port({ nodePort: 30019 })] }))),
     );
     assert.equal(racing.filter((r) => r.status === 'fulfilled').length, 1);
   });
@@ -135,14 +138,14 @@ describe('update and delete', () => {
   });
 
   it('NodePort → ClusterIP drops the node ports and frees them; ClusterIP → NodePort allocates', async () => {
-    const s = await c.create(resources.services, 'default', svc('flip', { type: 'NodePort', ports: [port({ nodePort: 30600 })] }));
+    const s = await c.create(resources.services, 'default', svc('flip', { type: 'NodePort', ports: [port({ nodePort: 30060 })] }));
     const asCluster = await c.patch(resources.services, 'default', 'flip', 'merge', { spec: { type: 'ClusterIP', externalTrafficPolicy: null } });
     assert.equal(asCluster.spec.ports[0].nodePort, undefined);
     assert.equal(asCluster.spec.clusterIP, s.spec.clusterIP);
-    const taker = await c.create(resources.services, 'default', svc('taker', { type: 'NodePort', ports: [port({ nodePort: 30600 })] }));
-    assert.equal(taker.spec.ports[0].nodePort, 30600);
+    const taker = await c.create(resources.services, 'default', svc('taker', { type: 'NodePort', ports: [port({ nodePort: 30060 })] }));
+    assert.equal(taker.spec.ports[0].nodePort, 30060);
     const back = await c.patch(resources.services, 'default', 'flip', 'merge', { spec: { type: 'NodePort' } });
-    assert.ok(back.spec.ports[0].nodePort > 0 && back.spec.ports[0].nodePort !== 30600);
+    assert.ok(back.spec.ports[0].nodePort > 0 && back.spec.ports[0].nodePort !== 30060);
   });
 
   it('to ExternalName releases the IP; back to ClusterIP allocates a new one', async () => {
@@ -158,9 +161,9 @@ describe('update and delete', () => {
   });
 
   it('a deleted Service frees its IP and ports at once', async () => {
-    await c.create(resources.services, 'default', svc('gone', { type: 'NodePort', clusterIP: '10.43.0.99', ports: [port({ nodePort: 30999 })] }));
+    await c.create(resources.services, 'default', svc('gone', { type: 'NodePort', clusterIP: '10.43.0.99', ports: [port({ nodePort: 30039 })] }));
     await c.delete(resources.services, 'default', 'gone');
-    const again = await c.create(resources.services, 'default', svc('again', { type: 'NodePort', clusterIP: '10.43.0.99', ports: [port({ nodePort: 30999 })] }));
+    const again = await c.create(resources.services, 'default', svc('again', { type: 'NodePort', clusterIP: '10.43.0.99', ports: [port({ nodePort: 30039 })] }));
     assert.equal(again.spec.clusterIP, '10.43.0.99');
   });
 
