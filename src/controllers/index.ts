@@ -18,6 +18,7 @@ import { serviceAccountControllerFactory } from './serviceaccount/serviceaccount
 import { serviceIPRepairFactory } from '../admission/service-ip/repair.ts';
 import { NodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { NodeIpamController } from './nodeipam/nodeipam.ts';
+import { EtcdMemberController } from './etcd-member/etcd-member.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.ts';
 import { PodGCController } from './podgc/podgc.ts';
 import { deploymentControllerFactory } from './deployment/controller.ts';
@@ -48,5 +49,6 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   'pod-garbage-collector': (ctx) => new PodGCController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   nodeipam: (ctx) => new NodeIpamController(ctx),
+  'etcd-member': (ctx) => new EtcdMemberController(ctx),
   scheduler: (ctx) => new Scheduler(ctx),
 };

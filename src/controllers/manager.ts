@@ -10,6 +10,7 @@ import { EventRecorder } from '../client/events.ts';
 import type { InformerFactory } from '../client/informer.ts';
 import type { Client } from '../client/types.ts';
 import { logger } from '../util/log.ts';
+import type { EtcdMembership } from './etcd-member/etcd-member.ts';
 
 const log = logger('controller-manager');
 
@@ -44,6 +45,8 @@ export interface ControllerConfig {
   lbPools?: string[];
   /** Asks a node's agent whether it is alive (the servicelb controller's fast failover); none: readiness only. */
   agentProbe?: (address: string, port: number) => Promise<boolean>;
+  /** HA: the etcd cluster's membership, so deleting a server's Node removes its member (etcd-member controller). */
+  etcdMembers?: EtcdMembership;
 }
 
 export const defaultControllerConfig: ControllerConfig = {

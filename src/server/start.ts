@@ -17,6 +17,7 @@ import { renderKubeconfig, writeKubeconfig } from '../cluster/kubeconfig.ts';
 import { caCertHash, ensureEtcdPKI, ensureServerPKI } from '../cluster/pki/server-pki.ts';
 import { fetchServerBootstrap, hasSharedCAs, readServerBootstrap } from '../cluster/etcd/bootstrap.ts';
 import type { RunningMember } from '../cluster/etcd/member.ts';
+import type { EtcdMembership } from '../controllers/etcd-member/etcd-member.ts';
 import { ensureServerToken } from '../cluster/join/token.ts';
 import { issueNodeCredential } from '../cluster/join/credentials.ts';
 import { adminOnly, union } from '../apiserver/auth.ts';
@@ -114,16 +115,19 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   const pki = await step('preparing certificates', () => ensureServerPKI(cfg.dataDir, sanOpts));
 
   let etcd: RunningMember | undefined;
+  let etcdMembers: EtcdMembership | undefined;
   let backend: Backend;
   if (ha) {
     // Loaded only here: a single server on SQLite carries none of the etcd client.
-    const { startMember } = await import('../cluster/etcd/member.ts');
+    const { startMember, etcdMembership } = await import('../cluster/etcd/member.ts');
     const { openEtcdBackend } = await import('../storage/etcd/etcd.ts');
     const etcdPki = await step('preparing etcd certificates', () => ensureEtcdPKI(cfg.dataDir, sanOpts));
     const memberName = serverName;
     const joinHost = cfg.joinServer ? new URL(cfg.joinServer).hostname.replace(/^\[|\]$/g, '') : undefined;
     const member = await step('starting etcd', () => startMember({ dataDir: cfg.dataDir, name: memberName, advertiseIP: cfg.advertiseAddress, pki: etcdPki, joinHost }));
     etcd = member;
+    // Deleting a server's Node removes its etcd member (the etcd-member controller, as k3s).
+    etcdMembers = etcdMembership(member);
     // Every server compacts; etcd refuses a compaction at or below the compacted revision, which the compactor shrugs off.
     backend = await step('opening the datastore (etcd)', () => openEtcdBackend({ endpoint: member.endpoint, tls: member.tls, compactIntervalMs: cfg.compactionIntervalMs })).catch(async (e) => {
       await member.proc.stop();
@@ -193,7 +197,7 @@ export async function startServer(cfg: ServerConfig, version: string): Promise<R
   // Started once the port is known: the `kubernetes` Service's endpoints name it.
   // The servicelb controller asks announcing nodes' agents whether they are alive (fast LoadBalancer failover).
   const agentProbe = createAgentProbe(pki.apiserverClient);
-  const controllerConfig = { ...cfg.controllers, apiServerPort: port, agentProbe };
+  const controllerConfig = { ...cfg.controllers, apiServerPort: port, agentProbe, etcdMembers };
   const loops = startControlLoops(
     { registry, client, controllerConfig, disable: cfg.disable, leaderElect, identity: `${serverName}_${randomUUID()}`, apiServerID: apiServerID(serverName) },
     controllers.signal,

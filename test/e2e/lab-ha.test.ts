@@ -31,6 +31,8 @@ import type { LabRecord } from '../../src/lab/state.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labha-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labha-home-'));
 let lab: LabRecord;
+/** The server the leader test left powered off. */
+let killedLeader = '';
 const { lab: lab_ } = labHelpers(dir, home);
 
 /** kubectl through one server board's kubeconfig. */
@@ -61,6 +63,15 @@ function deployment(replicas: number) {
       },
     },
   };
+}
+
+/** The etcd member names, asked with etcdctl through one server board's member. */
+function etcdMembers(board: string): string[] {
+  const b = lab.boards.find((x) => x.name === board)!;
+  const tls = path.join(b.dataDir, 'server', 'tls');
+  const out = spawnSync('ip', ['netns', 'exec', b.netns, 'etcdctl', '--endpoints', 'https://127.0.0.1:2379', '--cacert', path.join(tls, 'etcd-ca.crt'), '--cert', path.join(tls, 'etcd-client.crt'), '--key', path.join(tls, 'etcd-client.key'), 'member', 'list', '-w', 'json'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+  assert.equal(out.status, 0, out.stderr);
+  return (JSON.parse(out.stdout).members as { name: string }[]).map((m) => m.name).sort();
 }
 
 before(async () => {
@@ -96,12 +107,7 @@ describe('three HA servers on etcd in a 4-board lab', () => {
   });
 
   it('etcd has three members, one per server board', () => {
-    const b1 = lab.boards[0]!;
-    const tls = path.join(b1.dataDir, 'server', 'tls');
-    const out = spawnSync('ip', ['netns', 'exec', b1.netns, 'etcdctl', '--endpoints', 'https://127.0.0.1:2379', '--cacert', path.join(tls, 'etcd-ca.crt'), '--cert', path.join(tls, 'etcd-client.crt'), '--key', path.join(tls, 'etcd-client.key'), 'member', 'list', '-w', 'json'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
-    assert.equal(out.status, 0, out.stderr);
-    const members = (JSON.parse(out.stdout).members as { name: string }[]).map((m) => m.name).sort();
-    assert.deepEqual(members, ['board-1', 'board-2', 'board-3']);
+    assert.deepEqual(etcdMembers('board-1'), ['board-1', 'board-2', 'board-3']);
   });
 
   it('the kubernetes Service endpoints list the three servers', async () => {
@@ -159,6 +165,7 @@ describe('three HA servers on etcd in a 4-board lab', () => {
   it('the controller-manager leader loses power: another server takes the Lease and the controllers act again', async () => {
     const holder = await kb('board-2', ['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}']);
     const leader = holder.split('_')[0]!;
+    killedLeader = leader;
     const other = ['board-1', 'board-2', 'board-3'].find((b) => b !== leader)!;
     const t0 = Date.now();
     ok(await lab_(['kill', leader]), `lab kill ${leader}`);
@@ -175,5 +182,30 @@ describe('three HA servers on etcd in a 4-board lab', () => {
     }, 1000);
     process.stdout.write(`# leader ${leader} killed: ${next} leads after ${(elected / 1000).toFixed(1)} s; scale-down done after ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     assert.notEqual(next, leader);
+  });
+
+  it('kubectl delete node of a dead server removes its etcd member; the board, started again, joins afresh', async () => {
+    // Bring the last test's victim back, so that one more server may die without losing the quorum.
+    ok(await lab_(['start', killedLeader, '--wait', '--timeout', '180']), `lab start ${killedLeader}`);
+    await until('3 etcd members again', 60_000, async () => (etcdMembers('board-2').length === 3 ? true : undefined), 1000);
+    // board-3 joined with --server (board-1 was --cluster-init): the case a restart can rejoin from.
+    await until('board-3 carries the etcd finalizer', 60_000, async () => ((await kb('board-2', ['get', 'node', 'board-3', '-o', 'jsonpath={.metadata.finalizers}'])).includes('etcd.bramble.io/member') ? true : undefined), 1000);
+    ok(await lab_(['kill', 'board-3']), 'lab kill board-3');
+    const t0 = Date.now();
+    // kubectl waits for the finalizer: it returns once the member is out and the Node is gone.
+    await kb('board-2', ['delete', 'node', 'board-3', '--timeout=90s']);
+    const removed = Date.now() - t0;
+    assert.deepEqual(etcdMembers('board-2'), ['board-1', 'board-2']);
+    await kb('board-1', ['create', 'configmap', 'after-member-removal']);
+
+    const t1 = Date.now();
+    ok(await lab_(['start', 'board-3', '--wait', '--timeout', '180']), 'lab start board-3');
+    await until('board-3 back as an etcd member', 60_000, async () => (etcdMembers('board-2').length === 3 ? true : undefined), 1000);
+    assert.deepEqual(etcdMembers('board-3'), ['board-1', 'board-2', 'board-3']);
+    // Its old data was kept aside, and its new member has every write, including the one made while it was out.
+    const dbDir = path.join(lab.boards[2]!.dataDir, 'server', 'db');
+    assert.ok(fs.readdirSync(dbDir).some((f) => /^etcd-old-\d+$/.test(f)), `old etcd data kept aside in ${dbDir}`);
+    assert.match(await kb('board-3', ['get', 'configmap', 'after-member-removal', '-o', 'name']), /configmap\/after-member-removal/);
+    process.stdout.write(`# board-3 (dead) deleted: member removed and Node gone after ${(removed / 1000).toFixed(1)} s; started again, a member with all data after ${((Date.now() - t1) / 1000).toFixed(1)} s\n`);
   });
 });

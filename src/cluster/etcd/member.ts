@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EtcdPKI } from '../pki/server-pki.ts';
 import { startEtcd, type EtcdProcess } from './process.ts';
-import { memberAdd, memberList } from '../../storage/etcd/members.ts';
+import { memberAdd, memberList, memberRemove, type EtcdEndpoint } from '../../storage/etcd/members.ts';
+import type { EtcdMembership } from '../../controllers/etcd-member/etcd-member.ts';
 import type { EtcdTLS } from '../../storage/etcd/etcd.ts';
 import { logger } from '../../util/log.ts';
 import { serverPaths } from '../../server/config.ts';
@@ -61,6 +62,13 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   const tls: EtcdTLS = { caPem: o.pki.ca.certPem, certPem: o.pki.client.certPem, keyPem: o.pki.client.keyPem };
   const peerURL = url(o.advertiseIP, ETCD_PEER_PORT);
   let initial: { initialCluster: string; initialClusterState: 'new' | 'existing' } | undefined;
+  if (hasEtcdMember(o.dataDir) && o.joinHost && (await removedFromCluster(o, { endpoint: url(o.joinHost, ETCD_CLIENT_PORT), tls, timeoutMs: 3000 }, peerURL))) {
+    // Its Node was deleted (the etcd-member controller removed the member): etcd
+    // would refuse the old data, so keep it aside and join again, as k3s does.
+    const aside = `${dir}-old-${Date.now()}`;
+    fs.renameSync(dir, aside);
+    log.warn('this board\'s etcd member was removed from the cluster; joining again', { oldData: aside });
+  }
   if (hasEtcdMember(o.dataDir)) {
     log.info('starting the etcd member on its existing data', { dir });
   } else if (o.joinHost) {
@@ -102,4 +110,28 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     o.signal,
   );
   return { proc, endpoint: url('127.0.0.1', ETCD_CLIENT_PORT), tls };
+}
+
+/**
+ * True when the cluster (asked through `peer`) no longer lists this member.
+ * Unanswered (the peer is down too) counts as not removed: the member
+ * starts on its data and finds its cluster itself.
+ */
+async function removedFromCluster(o: MemberOptions, peer: EtcdEndpoint, peerURL: string): Promise<boolean> {
+  try {
+    const members = await memberList(peer);
+    return !members.some((m) => m.name === o.name || m.peerURLs.includes(peerURL));
+  } catch (e) {
+    log.info('could not ask the cluster whether this member is still in it; starting it on its data', { via: peer.endpoint, error: e instanceof Error ? e.message : String(e) });
+    return false;
+  }
+}
+
+/** The cluster's membership as the etcd-member controller sees it, through this server's own member. */
+export function etcdMembership(m: RunningMember): EtcdMembership {
+  const self = { endpoint: m.endpoint, tls: m.tls };
+  return {
+    list: () => memberList(self),
+    remove: (id) => memberRemove(self, id),
+  };
 }

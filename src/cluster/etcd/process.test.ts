@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { etcdArgs, startEtcd, type EtcdProcess, type EtcdProcessOptions } from './process.ts';
 import { loopbackEtcd } from '../../../test/harness/etcd.ts';
+import { openEtcdBackend } from '../../storage/etcd/etcd.ts';
 
 const procs: EtcdProcess[] = [];
 const dirs: string[] = [];
@@ -35,6 +36,7 @@ describe('etcd process', () => {
       '--listen-client-urls=https://10.0.0.1:2379,https://127.0.0.1:2379',
       '--auto-compaction-retention=0',
       '--snapshot-count=10000',
+      '--backend-batch-interval=10s',
       '--client-cert-auth',
       '--peer-client-cert-auth',
       '--trusted-ca-file=ca',
@@ -68,5 +70,30 @@ describe('etcd process', () => {
     assert.equal(readFileSync(join(dir, 'data.pid'), 'utf8').trim(), String(second.pid));
     await second.stop();
     assert.equal(existsSync(join(dir, 'data.pid')), false);
+  });
+
+  it('a write acknowledged inside the 10 s database batch survives a SIGKILL (the WAL replays it)', { skip: !existsSync('/usr/bin/etcd') && 'no /usr/bin/etcd', timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bramble-etcd-crash-'));
+    dirs.push(dir);
+    const { opts, endpoint } = await loopbackEtcd('one', dir);
+    const first = await startEtcd(opts);
+    procs.push(first);
+    const b = await openEtcdBackend({ endpoint });
+    const made = await b.create('/registry/configmaps/default/after-crash', 'kept');
+    assert.equal(made.ok, true);
+    await b.close();
+    // At once, well inside the batch interval: the database has not committed it yet.
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    const again = { ...opts, initialCluster: undefined, initialClusterState: undefined };
+    const second = await startEtcd(again);
+    procs.push(second);
+    const b2 = await openEtcdBackend({ endpoint });
+    try {
+      const got = await b2.get('/registry/configmaps/default/after-crash');
+      assert.equal(got.kv?.value, 'kept');
+    } finally {
+      await b2.close();
+    }
   });
 });

@@ -18,6 +18,8 @@ export interface EtcdMember {
 export interface EtcdEndpoint {
   endpoint: string;
   tls?: EtcdTLS;
+  /** Deadline per call; default the client's 10 s. */
+  timeoutMs?: number;
 }
 
 function member(m: PbMember): EtcdMember {
@@ -25,7 +27,7 @@ function member(m: PbMember): EtcdMember {
 }
 
 async function withClient<T>(o: EtcdEndpoint, what: string, fn: (c: EtcdClient) => Promise<T>): Promise<T> {
-  const c = new EtcdClient({ endpoint: o.endpoint, tls: o.tls });
+  const c = new EtcdClient({ endpoint: o.endpoint, tls: o.tls, timeoutMs: o.timeoutMs });
   try {
     return await fn(c);
   } catch (e) {
