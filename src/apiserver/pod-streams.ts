@@ -16,6 +16,7 @@
  * Like kube-apiserver without --kubelet-certificate-authority, the agent's
  * self-signed serving certificate is not verified; the agent verifies us.
  */
+import { agentEndpoint } from '../api/node-status.ts';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -32,7 +33,6 @@ import { toApiError } from './respond.ts';
 
 const log = logger('pod-streams');
 
-const DEFAULT_AGENT_PORT = 10250;
 const DIAL_TIMEOUT_MS = 10_000;
 export const streamingSubresources = new Set(['exec', 'attach', 'portforward']);
 
@@ -68,10 +68,9 @@ export function createPodStreams(o: PodStreamsOptions): PodStreams {
     } catch {
       throw errors.badRequest(`node "${nodeName}" of pod ${name} does not exist`);
     }
-    const ip = (node['status']?.addresses ?? []).find((a: Obj) => a['type'] === 'InternalIP')?.address;
-    if (!ip) throw errors.badRequest(`node "${nodeName}" has no InternalIP address`);
-    const port = Number(node['status']?.daemonEndpoints?.kubeletEndpoint?.Port) || DEFAULT_AGENT_PORT;
-    return { host: ip, port };
+    const agent = agentEndpoint(node);
+    if (!agent) throw errors.badRequest(`node "${nodeName}" has no InternalIP address`);
+    return { host: agent.address, port: agent.port };
   }
 
   /** The container to use: named, or the pod's only one; checked against the spec and status. */

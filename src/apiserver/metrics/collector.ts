@@ -11,6 +11,7 @@
  * Samples older than two refresh periods are discarded rather than used
  * for a rate over minutes.
  */
+import { agentEndpoint, isNodeReady } from '../../api/node-status.ts';
 import type { Summary } from '../../agent/stats/types.ts';
 import type { Obj } from '../../registry/types.ts';
 import { logger } from '../../util/log.ts';
@@ -75,15 +76,10 @@ interface NodeSample {
   pods: Map<string, { name: string; namespace: string; uid: string; at: number; containers: Map<string, ContainerSample> }>;
 }
 
-const DEFAULT_KUBELET_PORT = 10250;
-
 /** Where a node's agent listens: its InternalIP and kubelet port, if Ready. */
 export function scrapeTarget(node: Obj): ScrapeTarget | undefined {
-  const ready = (node['status']?.conditions ?? []).some((c: Obj) => c['type'] === 'Ready' && c['status'] === 'True');
-  const ip = (node['status']?.addresses ?? []).find((a: Obj) => a['type'] === 'InternalIP')?.address;
-  if (!ready || !ip) return undefined;
-  const port = Number(node['status']?.daemonEndpoints?.kubeletEndpoint?.Port) || DEFAULT_KUBELET_PORT;
-  return { nodeName: node['metadata']?.name, address: ip, port };
+  const agent = isNodeReady(node) ? agentEndpoint(node) : undefined;
+  return agent && { nodeName: node['metadata']?.name, ...agent };
 }
 
 const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);

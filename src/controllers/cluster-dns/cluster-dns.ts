@@ -11,6 +11,7 @@
  * lookups only to the DNS server of its own node. A board cut off from the
  * others keeps resolving names.
  */
+import { isNodeReady, nodeInternalIP } from '../../api/node-status.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../../api/errors.ts';
 import { ipAt, parseServiceRange } from '../../admission/service-ip/cidr.ts';
@@ -57,17 +58,15 @@ export function desiredDnsService(serviceCIDR: string): Obj {
   };
 }
 
-const internalIP = (n: Obj): string | undefined => (n['status']?.addresses as Obj[] | undefined)?.find((a) => a['type'] === 'InternalIP')?.['address'];
-const isReady = (n: Obj) => (n['status']?.conditions as Obj[] | undefined)?.some((c) => c['type'] === 'Ready' && c['status'] === 'True') ?? false;
 
 /** One endpoint per node with an IPv4 InternalIP, sorted by node name. */
 export function desiredDnsEndpoints(nodes: Obj[]): Obj[] {
   return nodes
-    .filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(internalIP(n) ?? ''))
+    .filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(nodeInternalIP(n) ?? ''))
     .sort((a, b) => String(a['metadata'].name).localeCompare(String(b['metadata'].name)))
     .map((n) => {
-      const ready = isReady(n);
-      return { addresses: [internalIP(n)!], conditions: { ready, serving: ready, terminating: false }, nodeName: n['metadata'].name };
+      const ready = isNodeReady(n);
+      return { addresses: [nodeInternalIP(n)!], conditions: { ready, serving: ready, terminating: false }, nodeName: n['metadata'].name };
     });
 }
 
@@ -92,7 +91,7 @@ export class ClusterDnsController implements Controller {
     this.services.addHandler(handler);
     this.slices.addHandler(handler);
     // Only what the slice shows matters: address and readiness (heartbeats change neither).
-    const nodeKey = (n: Obj) => `${internalIP(n) ?? ''}/${isReady(n)}`;
+    const nodeKey = (n: Obj) => `${nodeInternalIP(n) ?? ''}/${isNodeReady(n)}`;
     this.nodes.addHandler({
       add: () => this.queue.add(KEY),
       update: (o, n) => nodeKey(o) !== nodeKey(n) && this.queue.add(KEY),

@@ -10,6 +10,7 @@
  *   real nodes, each of which answers on ports 80/443 (simulated nodes, label
  *   `type=bramble-fake`, run no proxy and are left out), sorted.
  */
+import { isNodeReady, nodeInternalIP } from '../../api/node-status.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../../api/errors.ts';
 import type { Informer } from '../../client/informer.ts';
@@ -40,12 +41,10 @@ export function servedByBramble(ing: Obj): boolean {
   return !cls || cls === INGRESS_CLASS;
 }
 
-const internalIP = (n: Obj): string | undefined => (n['status']?.addresses as Obj[] | undefined)?.find((a) => a['type'] === 'InternalIP')?.['address'];
-const isReady = (n: Obj) => (n['status']?.conditions as Obj[] | undefined)?.some((c) => c['type'] === 'Ready' && c['status'] === 'True') ?? false;
 
 /** status.loadBalancer.ingress for the cluster's nodes now. */
 export function desiredLoadBalancer(nodes: Obj[]): Obj[] {
-  const ips = nodes.filter((n) => isReady(n) && n['metadata']?.labels?.['type'] !== 'bramble-fake').map(internalIP).filter((ip): ip is string => !!ip);
+  const ips = nodes.filter((n) => isNodeReady(n) && n['metadata']?.labels?.['type'] !== 'bramble-fake').map(nodeInternalIP).filter((ip): ip is string => !!ip);
   return [...new Set(ips)].sort().map((ip) => ({ ip }));
 }
 
@@ -62,7 +61,7 @@ export class IngressStatusController implements Controller {
     this.ingresses = ctx.informers.informer(resources.ingresses);
     this.nodes = ctx.informers.informer(resources.nodes);
     this.ingresses.addHandler({ add: (o) => this.queue.add(keyOf(o)), update: (_, o) => this.queue.add(keyOf(o)) });
-    const nodeKey = (n: Obj) => `${internalIP(n) ?? ''}/${isReady(n)}`;
+    const nodeKey = (n: Obj) => `${nodeInternalIP(n) ?? ''}/${isNodeReady(n)}`;
     this.nodes.addHandler({ add: () => this.queue.add(ALL_KEY), update: (o, n) => nodeKey(o) !== nodeKey(n) && this.queue.add(ALL_KEY), delete: () => this.queue.add(ALL_KEY) });
   }
 

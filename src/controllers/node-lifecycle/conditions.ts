@@ -32,9 +32,7 @@ export function getCondition(status: Obj | undefined, type: string): Condition |
   return (status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === type);
 }
 
-export function isNodeReady(node: Obj | undefined): boolean {
-  return getCondition(node?.['status'], 'Ready')?.status === 'True';
-}
+export { isNodeReady } from '../../api/node-status.ts';
 
 export function isPodReady(pod: Obj): boolean {
   return getCondition(pod['status'], 'Ready')?.status === 'True';

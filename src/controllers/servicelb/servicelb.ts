@@ -21,6 +21,7 @@
  *
  * A Service that stops being a LoadBalancer loses its ingress and annotation.
  */
+import { agentEndpoint, isNodeReady, nodeInternalIP } from '../../api/node-status.ts';
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventRecorder } from '../../client/events.ts';
@@ -33,7 +34,6 @@ import { INGRESS_CONTROLLER, ingressClasses } from '../ingress/ingress.ts';
 import { METALLB_CONFIGMAP, METALLB_NAMESPACE, MetalLBConfigError, parseMetalLBConfig } from './metallb-config.ts';
 import { firstFree, parsePool, poolOf, type NamedPool } from './pool.ts';
 import { AnnouncerLiveness } from './liveness.ts';
-import { scrapeTarget } from '../../apiserver/metrics/collector.ts';
 
 const log = logger('servicelb-controller');
 
@@ -45,8 +45,6 @@ export const POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
 export const IPS_ANNOTATION = 'metallb.universe.tf/loadBalancerIPs';
 const resyncMs = 60_000;
 
-const internalIP = (n: Obj): string | undefined => (n['status']?.addresses as Obj[] | undefined)?.find((a) => a['type'] === 'InternalIP')?.['address'];
-const isReady = (n: Obj) => (n['status']?.conditions as Obj[] | undefined)?.some((c) => c['type'] === 'Ready' && c['status'] === 'True') ?? false;
 const isLB = (s: Obj) => s['spec']?.type === 'LoadBalancer' && !s['spec']?.loadBalancerClass;
 const ingressIPs = (s: Obj): string[] => ((s['status']?.loadBalancer?.ingress as Obj[] | undefined) ?? []).map((i) => i['ip']).filter((ip): ip is string => typeof ip === 'string');
 const byName = (a: Obj, b: Obj) => String(a['metadata'].name).localeCompare(String(b['metadata'].name));
@@ -55,7 +53,7 @@ const byName = (a: Obj, b: Obj) => String(a['metadata'].name).localeCompare(Stri
 export function eligibleNodes(nodes: Obj[]): Obj[] {
   const labelled = nodes.some((n) => n['metadata']?.labels?.[ENABLELB_LABEL] !== undefined);
   return nodes
-    .filter((n) => isReady(n) && internalIP(n) && (!labelled || n['metadata']?.labels?.[ENABLELB_LABEL] === 'true'))
+    .filter((n) => isNodeReady(n) && nodeInternalIP(n) && (!labelled || n['metadata']?.labels?.[ENABLELB_LABEL] === 'true'))
     .sort(byName);
 }
 
@@ -117,7 +115,7 @@ export class ServiceLBController implements Controller {
       },
     });
     // Readiness, address and the enablelb label matter; heartbeats do not.
-    const nodeKey = (n: Obj) => `${internalIP(n) ?? ''}/${isReady(n)}/${n['metadata']?.labels?.[ENABLELB_LABEL] ?? '-'}`;
+    const nodeKey = (n: Obj) => `${nodeInternalIP(n) ?? ''}/${isNodeReady(n)}/${n['metadata']?.labels?.[ENABLELB_LABEL] ?? '-'}`;
     const all = () => {
       for (const s of this.services.list()) if (isLB(s) || ingressIPs(s).length) this.queue.add(key(s));
     };
@@ -129,7 +127,7 @@ export class ServiceLBController implements Controller {
       targets: () => this.announcers(),
       keep: (name) => {
         const n = this.nodes.getByName('', name);
-        return n !== undefined && isReady(n);
+        return n !== undefined && isNodeReady(n);
       },
       changed: all,
     });
@@ -209,7 +207,7 @@ export class ServiceLBController implements Controller {
         await this.writeStatus(svc, []);
         return { requeueAfterMs: resyncMs };
       }
-      const ips = eligible.map((n) => internalIP(n)!);
+      const ips = eligible.map((n) => nodeInternalIP(n)!);
       await this.writeStatus(svc, ips);
       if (svc['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] !== undefined) await this.writeAnnouncer(svc, undefined);
       return { requeueAfterMs: resyncMs };
@@ -247,8 +245,8 @@ export class ServiceLBController implements Controller {
       const name = s['metadata']?.annotations?.[ANNOUNCE_ANNOTATION] as string | undefined;
       if (!name || out.has(name)) continue;
       const node = this.nodes.getByName('', name);
-      const t = node && scrapeTarget(node);
-      if (t) out.set(name, { address: t.address, port: t.port });
+      const t = node && isNodeReady(node) ? agentEndpoint(node) : undefined;
+      if (t) out.set(name, t);
     }
     return out;
   }
