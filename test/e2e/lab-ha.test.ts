@@ -18,22 +18,19 @@
  * - the controller-manager leader loses power: another server takes the
  *   Lease and a scale-down is carried out.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { ok, until, useLab } from '../harness/lab.ts';
 import { kubectlBin, run } from '../harness/server.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labha-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labha-home-'));
 let lab: LabRecord;
 /** The server the leader test left powered off. */
 let killedLeader = '';
-const { lab: lab_ } = labHelpers(dir, home);
+const { dir, home, lab: lab_ } = useLab('labha', ['--nodes', '4', '--servers', '3', '--server-flag=--node-monitor-grace-period=20s', '--timeout', '300'], { onUp: (l) => void (lab = l) });
 
 /** kubectl through one server board's kubeconfig. */
 async function kb(board: string, args: string[], input?: string): Promise<string> {
@@ -73,19 +70,6 @@ function etcdMembers(board: string): string[] {
   assert.equal(out.status, 0, out.stderr);
   return (JSON.parse(out.stdout).members as { name: string }[]).map((m) => m.name).sort();
 }
-
-before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '4', '--servers', '3', '--server-flag=--node-monitor-grace-period=20s', '--timeout', '300']), 'lab up');
-  process.stdout.write(`# lab up (3 servers + 1 agent): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
-});
 
 describe('three HA servers on etcd in a 4-board lab', () => {
   it('every server serves one cluster: all 4 nodes, writes through one read through the others', async () => {

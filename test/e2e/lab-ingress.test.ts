@@ -13,25 +13,22 @@
  * IngressClass of our controller (as `--disable ingress` leaves the cluster)
  * the boards release ports 80/443, and take them again when one returns.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { createCA, issueCertificate } from '../../src/cluster/pki/x509.ts';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labing-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labing-home-'));
 let lab: LabRecord;
 let ips: { name: string; ip: string }[] = [];
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { dir, k } = useLab('labing', ['--nodes', '2', '--timeout', '240'], { onUp: (l) => void (lab = l) });
 
 interface Reply {
   status: number;
@@ -53,19 +50,6 @@ function get(ip: string, host: string, o: { tls?: boolean; ca?: string; port?: n
     req.on('error', reject);
   });
 }
-
-before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '2', '--timeout', '240']), 'lab up');
-  process.stdout.write(`# lab up (2 boards): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
-});
 
 describe('ingress across boards', () => {
   let host = '';

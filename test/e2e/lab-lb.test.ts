@@ -17,26 +17,22 @@
  *   `svccontroller.bramble.io/mode: nodes` gets the labelled boards' addresses
  *   as EXTERNAL-IP and answers on each.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { ok, until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 import { cidrString, defaultSubnet, hostAt } from '../../src/lab/subnet.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lablb-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lablb-home-'));
 const subnet = defaultSubnet();
 const poolFirst = hostAt(subnet, 200);
 const poolLast = hostAt(subnet, 220);
 const wantedIP = hostAt(subnet, 210);
 let lab: LabRecord;
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { lab: lab_, k } = useLab('lablb', ['--nodes', '3', '--subnet', cidrString(subnet), `--server-flag=--lb-pool=${poolFirst}-${poolLast}`, '--timeout', '240'], { onUp: (l) => void (lab = l) });
 
 /** One HTTP GET from the host (no keep-alive); rejects after `timeoutMs`. */
 function httpGet(host: string, port: number, timeoutMs = 1000): Promise<string> {
@@ -65,19 +61,6 @@ const svcJSON = async (name: string) => JSON.parse(await k(['get', 'svc', name, 
 const externalIPs = (s: any): string[] => (s.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip);
 
 before(async () => {
-  const t0 = Date.now();
-  ok(
-    await lab_([
-      'up',
-      '--nodes', '3',
-      '--subnet', cidrString(subnet),
-      `--server-flag=--lb-pool=${poolFirst}-${poolLast}`,
-      '--timeout', '240',
-    ]),
-    'lab up',
-  );
-  process.stdout.write(`# lab up (3 boards, pool ${poolFirst}-${poolLast}): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
   await k(['label', 'node', 'board-2', 'board-3', 'svccontroller.bramble.io/enablelb=true']);
   const deployment = {
     apiVersion: 'apps/v1',
@@ -101,12 +84,6 @@ before(async () => {
     const ready = l.items.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
     return ready.length === 3 ? ready : undefined;
   });
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('LoadBalancer Services in a 3-board lab', () => {

@@ -7,20 +7,15 @@
  * over the three pods, asked from board-1, is answered by all three; a dead
  * board whose Node is deleted loses its route on the others.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { clusterIPHits, labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
+import { clusterIPHits, ok, spreadHello, until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labnet-home-'));
 let lab: LabRecord;
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { lab: lab_, k } = useLab('labnet', ['--nodes', '3', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240'], { onUp: (l) => void (lab = l) });
 
 interface Pod {
   name: string;
@@ -40,19 +35,6 @@ function boardRoutes(board: string): Record<string, string> {
 const sameRoutes = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 /** An HTTP GET from inside a pod with busybox nc (busybox's static wget crashes). */
 const get = (from: string, ip: string, port: number) => k(['exec', from, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`]);
-
-before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '3', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240']), 'lab up');
-  process.stdout.write(`# lab up (3 boards): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
-});
 
 describe('pod network across boards (host-gw)', () => {
   it('spreads a pod onto each board', async () => {

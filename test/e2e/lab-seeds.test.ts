@@ -11,23 +11,19 @@
  * - Seed 000: `kubectl expose --type=LoadBalancer --port=8080` gets the boards'
  *   addresses as EXTERNAL-IP (node mode) and answers on them from the host.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { run } from '../harness/server.ts';
-import { labHelpers, ok, until } from '../harness/lab.ts';
+import { until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labseeds-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labseeds-home-'));
 let lab: LabRecord;
 let pods: { name: string; node: string }[] = [];
 let nodePort = 0;
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { k } = useLab('labseeds', ['--nodes', '3', '--timeout', '240'], { onUp: (l) => void (lab = l) });
 
 /** One HTTP GET from the host (no keep-alive); the body (the answering pod's name). */
 function httpGet(host: string, port: number, timeoutMs = 2000): Promise<string> {
@@ -60,10 +56,6 @@ const tally = (names: string[]) => names.reduce<Record<string, number>>((m, x) =
 const podNames = () => pods.map((p) => p.name).sort();
 
 before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '3', '--timeout', '240']), 'lab up');
-  process.stdout.write(`# lab up (3 boards): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -104,12 +96,6 @@ before(async () => {
   });
   pods = ready.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName }));
   await until('the client pod running', 120_000, async () => ((await k(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}'])).trim() === 'Running' ? true : undefined));
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('issue 5 seed scenarios in a 3-board lab', () => {

@@ -19,28 +19,29 @@
  * - A route to a reserved port (80) is refused with a Warning Event on the
  *   ConfigMap; the other route keeps working.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { endpointKey, pick, type Endpoint } from '../../src/agent/tcp-routes/routes.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
-import { labHelpers, ok, sleep, until } from '../harness/lab.ts';
+import { sleep, until, useLab } from '../harness/lab.ts';
 import { netnsConnector } from '../harness/netns.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labtcp-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labtcp-home-'));
 const helpers = new Set<ChildProcess>();
 const open = new Set<Duplex>();
 let lab: LabRecord;
 let boards: { name: string; ip: string; netns: string }[] = [];
 let hostIP = '';
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { k } = useLab('labtcp', ['--nodes', '2', '--timeout', '240'], {
+  onUp: (l) => void (lab = l),
+  beforeDown: () => {
+    for (const s of open) s.destroy();
+    for (const c of helpers) c.kill('SIGKILL');
+  },
+});
 
 /** A line-oriented TCP conversation: the greeting is the first line. */
 interface Conv {
@@ -141,21 +142,9 @@ const SERVER = [
   'exec nc -ll -p 9000 -e /tmp/h',
 ].join('; ');
 
-before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '2', '--timeout', '240']), 'lab up');
-  process.stdout.write(`# lab up (2 boards): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
+before(() => {
   boards = lab.boards.map((b) => ({ name: b.name, ip: b.ip, netns: b.netns }));
   hostIP = lab.hostAddress.split('/')[0]!;
-});
-
-after(async () => {
-  for (const s of open) s.destroy();
-  for (const c of helpers) c.kill('SIGKILL');
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('TCP routes across boards', () => {

@@ -11,20 +11,15 @@
  * board-1 is answered by pods on all three boards; a deleted Node's route,
  * neighbour and forwarding entry go from the others.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { clusterIPHits, labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
+import { clusterIPHits, ok, spreadHello, until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labvx-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-labvx-home-'));
 let lab: LabRecord;
 
-const { lab: lab_, k } = labHelpers(dir, home);
+const { lab: lab_, k } = useLab('labvx', ['--nodes', '3', '--server-flag=--flannel-backend=vxlan', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240'], { onUp: (l) => void (lab = l) });
 
 interface Pod {
   name: string;
@@ -51,19 +46,6 @@ const network = (cidr: string) => cidr.split('/')[0]!;
 const vtepMAC = (n: { annotations: Record<string, string> }) => (JSON.parse(n.annotations['flannel.alpha.coreos.com/backend-data']!) as { VtepMAC: string }).VtepMAC;
 /** An HTTP GET from inside a pod with busybox nc (busybox's static wget crashes). */
 const get = (from: string, ip: string, port: number) => k(['exec', from, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`]);
-
-before(async () => {
-  const t0 = Date.now();
-  ok(await lab_(['up', '--nodes', '3', '--server-flag=--flannel-backend=vxlan', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240']), 'lab up');
-  process.stdout.write(`# lab up (3 boards, vxlan): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
-});
-
-after(async () => {
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
-});
 
 describe('pod network across boards (vxlan)', () => {
   it('every board publishes flannel\'s vxlan annotations and has flannel.1 as flannel makes it', async () => {

@@ -6,23 +6,26 @@
  * leaves no namespace, link, process, mount, cgroup or file of the lab.
  * (Cross-board pod routing is another piece; it is not asserted here.)
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { run } from '../harness/server.ts';
-import { labHelpers, ok, spreadHello, until } from '../harness/lab.ts';
+import { labHelpers, ok, spreadHello, until, useLab } from '../harness/lab.ts';
 import type { LabRecord } from '../../src/lab/state.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bramble-lab-home-'));
-const kubeconfig = path.join(dir, 'kubeconfig.yaml');
 let lab: LabRecord;
-let upSeconds = 0;
 
-const { lab: lab_, k } = labHelpers(dir, home);
+// Whatever fails, nothing of the lab may stay behind (useLab's after hook runs `lab down`).
+const { dir, home, lab: lab_, k } = useLab('lab', ['--nodes', '3', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240'], {
+  onUp: (l, stdout) => {
+    lab = l;
+    process.stdout.write(`${stdout.replace(/^/gm, '#   ')}\n`);
+  },
+});
+const kubeconfig = path.join(dir, 'kubeconfig.yaml');
 
 interface NodeInfo {
   name: string;
@@ -62,22 +65,6 @@ function inCIDR(ip: string, cidr: string): boolean {
 /** Waits until the node's Ready condition satisfies `want` (NotReady: 'False' or 'Unknown'). */
 const nodeReady = (name: string, want: (s: string | undefined) => boolean, what: string) =>
   until(`${name} ${what}`, 120_000, async () => (want((await nodes()).find((n) => n.name === name)?.ready) ? true : undefined));
-
-before(async () => {
-  const t0 = Date.now();
-  const r = await lab_(['up', '--nodes', '3', '--server-flag=--node-monitor-grace-period=15s', '--timeout', '240']);
-  upSeconds = (Date.now() - t0) / 1000;
-  ok(r, 'lab up');
-  process.stdout.write(`# lab up (3 boards, images built) to all Ready: ${upSeconds.toFixed(1)} s\n${r.stdout.replace(/^/gm, '#   ')}\n`);
-  lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
-});
-
-after(async () => {
-  // Whatever failed, nothing of the lab may stay behind.
-  await lab_(['down']);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(home, { recursive: true, force: true });
-});
 
 describe('bramble lab', () => {
   it('refuses more --servers than --nodes with the reason, creating nothing', async () => {

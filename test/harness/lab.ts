@@ -1,12 +1,17 @@
 /**
- * Helpers for tests that drive `bramble lab` through its CLI: the lab
- * command on a lab directory, stock kubectl on the lab's host kubeconfig
+ * Helpers for tests that drive `bramble lab` through its CLI: a file's lab
+ * fixture (useLab), the lab command on a lab directory, stock kubectl on
+ * the lab's host kubeconfig
  * (with a HOME of the test's own, so kubectl's cache stays out of the
  * user's), and polling until something holds.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { brambleBin, kubectlBin, run, type RunResult } from './server.ts';
+import type { LabRecord } from '../../src/lab/state.ts';
 
 export { sleep, until } from './wait.ts';
 import { until } from './wait.ts';
@@ -16,6 +21,48 @@ export const ok = (r: RunResult, what: string): string => {
   assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return r.stdout;
 };
+
+/** What a test file's lab fixture (useLab) offers. */
+export interface LabFixture extends ReturnType<typeof labHelpers> {
+  dir: string;
+  home: string;
+}
+
+/**
+ * The lab a test file runs in: a temp lab dir and kubectl HOME now; `lab
+ * up <upArgs>` in a `before` hook (printing how long it took, then calling
+ * `onUp` with DIR/lab.json for the file's own setup); `beforeDown`, `lab
+ * down` and the temp dirs' removal in an `after` hook, whatever failed.
+ * Call it at the top level of the test file, before its own hooks.
+ */
+export function useLab(
+  name: string,
+  upArgs: string[],
+  opts: { onUp?: (lab: LabRecord, upStdout: string, upSeconds: number) => void | Promise<void>; beforeDown?: () => void | Promise<void> } = {},
+): LabFixture {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bramble-${name}-`));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `bramble-${name}-home-`));
+  const fixture = { dir, home, ...labHelpers(dir, home) };
+  before(async () => {
+    const t0 = Date.now();
+    const r = await fixture.lab(['up', ...upArgs]);
+    const seconds = (Date.now() - t0) / 1000;
+    ok(r, 'lab up');
+    process.stdout.write(`# lab up (${upArgs.filter((a) => a !== 'up').join(' ')}): ${seconds.toFixed(1)} s\n`);
+    const lab = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabRecord;
+    await opts.onUp?.(lab, r.stdout, seconds);
+  });
+  after(async () => {
+    try {
+      await opts.beforeDown?.();
+    } finally {
+      await fixture.lab(['down']);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+  return fixture;
+}
 
 export function labHelpers(dir: string, home: string) {
   const kubeconfig = path.join(dir, 'kubeconfig.yaml');
