@@ -140,7 +140,11 @@ describe('agent host on the fake runtime', () => {
   it('deletion: Killing, terminal status, then the pod goes (uid precondition, grace 0)', async () => {
     await client.delete(resources.pods, 'default', 'web');
     await eventually('pod gone', async () => !(await getPod('web').then(() => true, () => false)));
-    const evs = (await client.list(resources.events, 'default', { fieldSelector: 'involvedObject.name=web,reason=Killing' })).items;
+    // Events are recorded asynchronously (the pod may be gone before its Killing event is written): wait for it.
+    const evs = await eventually('a Killing event', async () => {
+      const l = (await client.list(resources.events, 'default', { fieldSelector: 'involvedObject.name=web,reason=Killing' })).items;
+      return l.length > 0 && l;
+    });
     assert.equal(evs[0]?.['message'], 'Stopping container app');
   });
 
@@ -172,7 +176,11 @@ describe('agent host on the fake runtime', () => {
       return s?.restartCount === 1 && s.state?.running && getPod('edited');
     });
     assert.equal(p['status'].containerStatuses[0].image, 'docker.io/library/nginx:1.28');
-    const killing = (await client.list(resources.events, 'default', { fieldSelector: 'involvedObject.name=edited,reason=Killing' })).items;
+    // Recorded asynchronously: the restarted container may show in the status before the event is written.
+    const killing = await eventually('a Killing event', async () => {
+      const l = (await client.list(resources.events, 'default', { fieldSelector: 'involvedObject.name=edited,reason=Killing' })).items;
+      return l.length > 0 && l;
+    });
     assert.equal(killing[0]?.['message'], 'Container app definition changed, will be restarted');
 
     const conditions = p['status'].conditions.map((c: Obj) => (c['type'] === 'Ready' ? { ...c, status: 'False' } : c));

@@ -114,7 +114,8 @@ describe('Deployment controller', () => {
       Available: ['True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'],
       Progressing: ['True', 'NewReplicaSetAvailable', `ReplicaSet "web-${hash}" has successfully progressed.`],
     });
-    const scaling = (await events('web')).find((e) => e['reason'] === 'ScalingReplicaSet');
+    // Events are recorded asynchronously, with no order against the rollout's writes: wait for it.
+    const scaling = await c.eventually('a ScalingReplicaSet event', async () => (await events('web')).find((e) => e['reason'] === 'ScalingReplicaSet'));
     assert.equal(scaling?.['message'], `Scaled up replica set web-${hash} to 2`);
     assert.equal(scaling?.['source'].component, 'deployment-controller');
   });
@@ -152,8 +153,14 @@ describe('Deployment controller', () => {
     assert.equal(byRev['1']['spec'].replicas, 0);
     assert.equal(byRev['2']['spec'].template.spec.containers[0].image, 'nginx:1.16.1');
     assert.ok((await podsOf('web')).every((p) => p['spec'].containers[0].image === 'nginx:1.16.1'));
-    const msgs = (await events('web')).map((e) => e['message']);
-    assert.ok(msgs.includes(`Scaled down replica set ${byRev['1']['metadata'].name} to 1 from 2`), JSON.stringify(msgs));
+    // Events are recorded asynchronously: poll for this one (on a timeout, the last list read is in the message).
+    const want = `Scaled down replica set ${byRev['1']['metadata'].name} to 1 from 2`;
+    let msgs: string[] = [];
+    await c.eventually('the scale-down event', async () => {
+      msgs = (await events('web')).map((e) => e['message']);
+      return msgs.includes(want);
+    }).catch(() => undefined);
+    assert.ok(msgs.includes(want), JSON.stringify(msgs));
   });
 
   it('undo (kubectl writes the old template back) re-adopts the old set with the next revision', async () => {
@@ -192,8 +199,13 @@ describe('Deployment controller', () => {
     await c.eventually('paused condition', async () => (await get('web'))['status']?.conditions?.some((x: Obj) => x.reason === 'DeploymentPaused'));
     await patch('web', { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } } }, 'strategic');
     await new Promise((r) => setTimeout(r, 300));
+    // The status (observedGeneration) is written by the controller's sync of the change, asynchronously: wait for
+    // that sync, so the check below runs after the controller has seen the paused template change.
+    await c.eventually('the paused template change observed', async () => {
+      const d = await get('web');
+      return d['status'].observedGeneration === d['metadata'].generation;
+    });
     assert.equal((await setsOf('web')).length, 2, 'no new set while paused');
-    assert.equal((await get('web'))['status'].observedGeneration, (await get('web'))['metadata'].generation);
     await patch('web', { spec: { paused: null } });
     await rolledOut('web');
     assert.equal((await setsOf('web')).length, 3);

@@ -113,8 +113,10 @@ describe('disruption controller', () => {
       const st = await status(c, 'web');
       assert.equal(st.disruptionsAllowed, 0);
       assert.equal(st.conditions[0].message, 'daemonsets.apps does not implement the scale subresource');
-      const events = (await c.client.list(resources.events, 'default')).items.map((e) => e['reason']);
-      assert.ok(events.includes('CalculateExpectedPodCountFailed'));
+      // Events are recorded asynchronously: wait for it rather than read at once.
+      await c.eventually('a CalculateExpectedPodCountFailed event', async () =>
+        (await c.client.list(resources.events, 'default')).items.map((e) => e['reason']).includes('CalculateExpectedPodCountFailed'),
+      );
     }));
 
   it('drops an evicted pod from disruptedPods when it was not deleted in time, with a NotDeleted event', () =>
@@ -130,7 +132,11 @@ describe('disruption controller', () => {
         const s = await status(c, 'web');
         return !s.disruptedPods && s.disruptionsAllowed === 1;
       });
-      const events = (await c.client.list(resources.events, 'default')).items.filter((e) => e['reason'] === 'NotDeleted');
+      // Events are recorded asynchronously: wait for one to appear, then check which pod it names.
+      const events = await c.eventually('a NotDeleted event', async () => {
+        const l = (await c.client.list(resources.events, 'default')).items.filter((e) => e['reason'] === 'NotDeleted');
+        return l.length > 0 && l;
+      });
       assert.equal(events[0]?.['involvedObject'].name, 'a');
     }));
 
