@@ -17,7 +17,7 @@
  *   `svccontroller.bramble.io/mode: nodes` gets the labelled boards' addresses
  *   as EXTERNAL-IP and answers on each.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
@@ -32,7 +32,12 @@ const poolLast = hostAt(subnet, 220);
 const wantedIP = hostAt(subnet, 210);
 let lab: LabRecord;
 
-const { lab: lab_, k } = useLab('lablb', ['--nodes', '3', '--subnet', cidrString(subnet), `--server-flag=--lb-pool=${poolFirst}-${poolLast}`, '--timeout', '240'], { onUp: (l) => void (lab = l) });
+const { lab: lab_, k } = useLab('lablb', ['--nodes', '3', '--subnet', cidrString(subnet), `--server-flag=--lb-pool=${poolFirst}-${poolLast}`, '--timeout', '240'], {
+  onUp: async (l) => {
+    lab = l;
+    await setUp();
+  },
+});
 
 /** One HTTP GET from the host (no keep-alive); rejects after `timeoutMs`. */
 function httpGet(host: string, port: number, timeoutMs = 1000): Promise<string> {
@@ -60,7 +65,8 @@ function holders(ip: string): string[] {
 const svcJSON = async (name: string) => JSON.parse(await k(['get', 'svc', name, '-o', 'json'])) as any;
 const externalIPs = (s: any): string[] => (s.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip);
 
-before(async () => {
+/** After lab up: boards 2 and 3 carry the enablelb label; 3 ready hello pods, one per board. */
+async function setUp(): Promise<void> {
   await k(['label', 'node', 'board-2', 'board-3', 'svccontroller.bramble.io/enablelb=true']);
   const deployment = {
     apiVersion: 'apps/v1',
@@ -84,7 +90,7 @@ before(async () => {
     const ready = l.items.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
     return ready.length === 3 ? ready : undefined;
   });
-});
+}
 
 describe('LoadBalancer Services in a 3-board lab', () => {
   it('node mode: a Service annotated mode=nodes shows the enablelb boards\' addresses and answers on each', async () => {

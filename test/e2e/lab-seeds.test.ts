@@ -11,7 +11,7 @@
  * - Seed 000: `kubectl expose --type=LoadBalancer --port=8080` gets the boards'
  *   addresses as EXTERNAL-IP (node mode) and answers on them from the host.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
@@ -23,7 +23,12 @@ let lab: LabRecord;
 let pods: { name: string; node: string }[] = [];
 let nodePort = 0;
 
-const { k } = useLab('labseeds', ['--nodes', '3', '--timeout', '240'], { onUp: (l) => void (lab = l) });
+const { k } = useLab('labseeds', ['--nodes', '3', '--timeout', '240'], {
+  onUp: async (l) => {
+    lab = l;
+    await setUp();
+  },
+});
 
 /** One HTTP GET from the host (no keep-alive); the body (the answering pod's name). */
 function httpGet(host: string, port: number, timeoutMs = 2000): Promise<string> {
@@ -55,7 +60,8 @@ async function podGets(ip: string, port: number, n: number): Promise<string[]> {
 const tally = (names: string[]) => names.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
 const podNames = () => pods.map((p) => p.name).sort();
 
-before(async () => {
+/** After lab up: the seed Deployment's pods, one per board. */
+async function setUp(): Promise<void> {
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -96,7 +102,7 @@ before(async () => {
   });
   pods = ready.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName }));
   await until('the client pod running', 120_000, async () => ((await k(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}'])).trim() === 'Running' ? true : undefined));
-});
+}
 
 describe('issue 5 seed scenarios in a 3-board lab', () => {
   it('seed 001: the 3 pods run one per board, and each serves its own name', async () => {

@@ -19,7 +19,7 @@
  * - A route to a reserved port (80) is refused with a Warning Event on the
  *   ConfigMap; the other route keeps working.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -36,7 +36,10 @@ let boards: { name: string; ip: string; netns: string }[] = [];
 let hostIP = '';
 
 const { k } = useLab('labtcp', ['--nodes', '2', '--timeout', '240'], {
-  onUp: (l) => void (lab = l),
+  onUp: (l) => {
+    lab = l;
+    setUp();
+  },
   beforeDown: () => {
     for (const s of open) s.destroy();
     for (const c of helpers) c.kill('SIGKILL');
@@ -142,10 +145,10 @@ const SERVER = [
   'exec nc -ll -p 9000 -e /tmp/h',
 ].join('; ');
 
-before(() => {
+function setUp(): void {
   boards = lab.boards.map((b) => ({ name: b.name, ip: b.ip, netns: b.netns }));
   hostIP = lab.hostAddress.split('/')[0]!;
-});
+}
 
 describe('TCP routes across boards', () => {
   let eps = new Map<string, Endpoint>();

@@ -33,7 +33,9 @@ export interface LabFixture extends ReturnType<typeof labHelpers> {
  * up <upArgs>` in a `before` hook (printing how long it took, then calling
  * `onUp` with DIR/lab.json for the file's own setup); `beforeDown`, `lab
  * down` and the temp dirs' removal in an `after` hook, whatever failed.
- * Call it at the top level of the test file, before its own hooks.
+ * A file's own setup that needs the lab goes in `onUp`, not in a `before`
+ * of its own: node:test starts a file's top-level `before` hooks without
+ * waiting for one to finish before the next.
  */
 export function useLab(
   name: string,
