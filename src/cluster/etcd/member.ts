@@ -10,6 +10,10 @@
  *   the etcd client port) to add this board's peer URL, then start as a
  *   member of the existing cluster.
  *
+ * With `--server`, a data dir holding a member the cluster no longer lists
+ * (its Node was deleted, so the etcd-member controller removed it) is moved
+ * aside to `etcd-old-<ms>` and the board joins afresh.
+ *
  * Clients reach it on loopback and on the board's address at 2379, peers
  * at 2380, both with TLS and client-certificate checks against the
  * cluster's etcd CA (src/cluster/pki/server-pki.ts ensureEtcdPKI).
