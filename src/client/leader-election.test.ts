@@ -1,21 +1,14 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InProcessClient } from './in-process.ts';
 import { LeaderElector } from './leader-election.ts';
 import { resources } from './types.ts';
-import { openTestRegistry, systemUser } from '../../test/harness/registry.ts';
+import { useTestRegistry } from '../../test/harness/registry.ts';
 
 describe('LeaderElector', () => {
-  let r: Awaited<ReturnType<typeof openTestRegistry>>;
-  let client: InProcessClient;
-  before(async () => {
-    r = await openTestRegistry();
-    client = new InProcessClient(r.registry, systemUser);
-  });
-  after(async () => r?.close());
+  const env = useTestRegistry();
 
   const elector = (identity: string) =>
-    new LeaderElector({ client, namespace: 'kube-system', name: 'bramble-controllers', identity, leaseDurationSeconds: 1, retryPeriodMs: 100, renewDeadlineMs: 300 });
+    new LeaderElector({ client: env.client, namespace: 'kube-system', name: 'bramble-controllers', identity, leaseDurationSeconds: 1, retryPeriodMs: 100, renewDeadlineMs: 300 });
 
   it('grants the lease to one candidate, renews it, and hands it over after expiry', async () => {
     const a = elector('server-a');
@@ -26,7 +19,7 @@ describe('LeaderElector', () => {
     assert.equal(await a.tryAcquireOrRenew(), true, 'the holder renews');
     await new Promise((res) => setTimeout(res, 1100));
     assert.equal(await b.tryAcquireOrRenew(), true, 'expired: taken over');
-    const lease = await client.get(resources.leases, 'kube-system', 'bramble-controllers');
+    const lease = await env.client.get(resources.leases, 'kube-system', 'bramble-controllers');
     assert.equal(lease['spec'].holderIdentity, 'server-b');
     assert.equal(lease['spec'].leaseTransitions, 1);
   });
@@ -46,8 +39,8 @@ describe('LeaderElector', () => {
     while (started === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
     assert.equal(started, 1);
     // Another holder grabs the lease behind our back: renewals fail and we step down.
-    const lease = await client.get(resources.leases, 'kube-system', 'bramble-controllers');
-    await client.update(resources.leases, 'kube-system', { ...lease, spec: { ...lease['spec'], holderIdentity: 'usurper', renewTime: new Date(Date.now() + 60_000).toISOString().replace('Z', '000Z') } });
+    const lease = await env.client.get(resources.leases, 'kube-system', 'bramble-controllers');
+    await env.client.update(resources.leases, 'kube-system', { ...lease, spec: { ...lease['spec'], holderIdentity: 'usurper', renewTime: new Date(Date.now() + 60_000).toISOString().replace('Z', '000Z') } });
     const d2 = Date.now() + 3000;
     while (!lost && Date.now() < d2) await new Promise((res) => setTimeout(res, 20));
     assert.equal(lost, true);

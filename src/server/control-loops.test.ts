@@ -1,9 +1,8 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InProcessClient } from '../client/in-process.ts';
 import { resources } from '../client/types.ts';
 import { defaultControllerConfig, type ControllerFactory } from '../controllers/manager.ts';
-import { openTestRegistry, systemUser } from '../../test/harness/registry.ts';
+import { useTestRegistry } from '../../test/harness/registry.ts';
 import { startControlLoops, type ControlLoops } from './control-loops.ts';
 import { sleep, waitUntil } from '../../test/harness/wait.ts';
 
@@ -23,19 +22,13 @@ const probe = (identity: string): Record<string, ControllerFactory> => ({
 const until = (what: string, check: () => boolean | Promise<boolean>, ms = 4000) => waitUntil(what, check, ms);
 
 describe('startControlLoops', () => {
-  let r: Awaited<ReturnType<typeof openTestRegistry>>;
-  let client: InProcessClient;
-  before(async () => {
-    r = await openTestRegistry();
-    client = new InProcessClient(r.registry, systemUser);
-  });
-  after(async () => r?.close());
+  const env = useTestRegistry();
 
   const start = (identity: string, signal: AbortSignal, leaderElect = true): ControlLoops =>
     startControlLoops(
       {
-        registry: r.registry,
-        client,
+        registry: env.registry,
+        client: env.client,
         controllerConfig: { ...defaultControllerConfig, apiServerAddresses: ['10.0.0.1'] },
         disable: [],
         leaderElect,
@@ -54,7 +47,7 @@ describe('startControlLoops', () => {
     assert.equal(loops.isLeader(), true);
     await until('the probe runs', () => running.has('single'));
     await sleep(300);
-    assert.deepEqual((await client.list(resources.leases, '')).items, []);
+    assert.deepEqual((await env.client.list(resources.leases, '')).items, []);
     stop.abort();
     await loops.done;
     assert.equal(running.has('single'), false);
@@ -71,11 +64,11 @@ describe('startControlLoops', () => {
     assert.equal([a, b].filter((l) => l.isLeader()).length, 1);
     // Leader or not, each server keeps its API server identity Lease.
     for (const id of ['a', 'b']) {
-      const l = await client.get(resources.leases, 'kube-system', `apiserver-${id}`);
+      const l = await env.client.get(resources.leases, 'kube-system', `apiserver-${id}`);
       assert.equal(l['metadata'].labels['apiserver.kubernetes.io/identity'], 'kube-apiserver');
       assert.equal(l['metadata'].annotations['bramble.io/advertise-address'], '10.0.0.1:6443');
     }
-    const lease = await client.get(resources.leases, 'kube-system', 'kube-controller-manager');
+    const lease = await env.client.get(resources.leases, 'kube-system', 'kube-controller-manager');
     const first: string = lease['spec'].holderIdentity;
     assert.ok(running.has(first));
     const [leader, , stopLeader, other] = first === 'a' ? [a, b, stopA, 'b'] : [b, a, stopB, 'a'];
@@ -91,9 +84,9 @@ describe('startControlLoops', () => {
     assert.equal(survivor.isLeader(), true);
 
     // Someone else writes the lease over it: the survivor's renewals fail and it stops its loops...
-    const cur = await client.get(resources.leases, 'kube-system', 'kube-controller-manager');
+    const cur = await env.client.get(resources.leases, 'kube-system', 'kube-controller-manager');
     const usurped = new Date(Date.now()).toISOString().replace('Z', '000Z');
-    await client.update(resources.leases, 'kube-system', { ...cur, spec: { ...cur['spec'], holderIdentity: 'usurper', renewTime: usurped, leaseDurationSeconds: 2 } });
+    await env.client.update(resources.leases, 'kube-system', { ...cur, spec: { ...cur['spec'], holderIdentity: 'usurper', renewTime: usurped, leaseDurationSeconds: 2 } });
     await until('the deposed leader stops its loops', () => !running.has(other), 2000);
     assert.equal(survivor.isLeader(), false);
     // ...without exiting: once the usurper's lease expires it leads again.

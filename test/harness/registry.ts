@@ -10,6 +10,8 @@ import { Registry } from '../../src/registry/registry.ts';
 import { createHooks } from '../../src/server/hooks.ts';
 import { openSqliteBackend } from '../../src/storage/sqlite/sqlite.ts';
 import type { UserInfo } from '../../src/apiserver/http.ts';
+import { InProcessClient } from '../../src/client/in-process.ts';
+import { after, before } from 'node:test';
 
 export const systemUser: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'], via: 'x509' };
 
@@ -25,4 +27,20 @@ export async function openTestRegistry(): Promise<{ registry: Registry; close():
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test registry and a system client for the enclosing `describe`: opened
+ * in its `before`, closed in its `after`. Read the fields inside tests.
+ */
+export function useTestRegistry(): { registry: Registry; client: InProcessClient } {
+  const env = {} as { registry: Registry; client: InProcessClient; close?: () => Promise<void> };
+  before(async () => {
+    const r = await openTestRegistry();
+    env.registry = r.registry;
+    env.close = r.close;
+    env.client = new InProcessClient(r.registry, systemUser);
+  });
+  after(async () => env.close?.());
+  return env;
 }
