@@ -8,6 +8,7 @@
  * the real clock over the real registry, with a fake runtime whose stops
  * take a while (a process ignoring SIGTERM until the grace period ends).
  */
+import { waitUntil } from '../../../test/harness/wait.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventRecorder } from '../../client/events.ts';
@@ -78,15 +79,6 @@ after(async () => {
   await reg.close();
 });
 
-async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
 
@@ -95,7 +87,7 @@ describe('pod teardown', () => {
     for (const name of names) {
       await client.create(resources.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'n1', terminationGracePeriodSeconds: 5, containers: [{ name: 'app', image: 'nginx:1.27' }] } });
     }
-    await eventually('all Running', async () => (await client.list(resources.pods, 'default', {})).items.filter((p: Obj) => p['status']?.phase === 'Running').length === names.length);
+    await waitUntil('all Running', async () => (await client.list(resources.pods, 'default', {})).items.filter((p: Obj) => p['status']?.phase === 'Running').length === names.length, 10_000);
     // The terminal phase each pod was given before its object went: seen in a watch.
     const list = await client.list(resources.pods, 'default', {});
     const watchAbort = new AbortController();
@@ -112,7 +104,7 @@ describe('pod teardown', () => {
 
     const t0 = Date.now();
     await Promise.all(names.map((n) => client.delete(resources.pods, 'default', n)));
-    await eventually('all deleted', () => deleted.size === names.length);
+    await waitUntil('all deleted', () => deleted.size === names.length, 10_000);
     const took = Date.now() - t0;
     watchAbort.abort();
     await pumped;
@@ -125,6 +117,6 @@ describe('pod teardown', () => {
       const mine = runtime.log.filter((l) => l.endsWith(` ${n}`));
       assert.deepEqual(mine, [`stopContainer ${n}`, `stopPodSandbox ${n}`], `${n}: ${mine.join(', ')}`);
     }
-    await eventually('sandboxes removed', async () => (await runtime.listPodSandboxes()).length === 0);
+    await waitUntil('sandboxes removed', async () => (await runtime.listPodSandboxes()).length === 0, 10_000);
   });
 });
