@@ -17,6 +17,7 @@ import { readyzCheck } from '../../src/agent/server-lb/health.ts';
 import { createCA } from '../../src/cluster/pki/x509.ts';
 import { yaml } from '../../src/util/yaml.ts';
 import { startServer, type TestServer } from '../harness/server.ts';
+import { until } from '../harness/wait.ts';
 
 let srv: TestServer;
 let lb: ServerLoadBalancer;
@@ -71,15 +72,9 @@ describe('agent API server load balancer against a real server', () => {
       process.kill(srv.proc.pid!, 'SIGCONT');
     }
     // Back: after two good checks, requests go through again.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await client.list(resources.namespaces, '');
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    await until('requests through the balancer again', 10_000, async () => {
+      await client.list(resources.namespaces, '');
+      return true;
+    }, 200);
   });
 });

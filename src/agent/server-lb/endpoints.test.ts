@@ -2,6 +2,7 @@
  * The agent learns API servers from the default/kubernetes EndpointSlice
  * (and only that one) through a real registry.
  */
+import { waitUntil } from '../../../test/harness/wait.ts';
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessClient } from '../../client/in-process.ts';
@@ -32,13 +33,7 @@ it('follows the kubernetes EndpointSlice and ignores others', async () => {
   const seen: string[][] = [];
   const ac = new AbortController();
   const running = followKubernetesEndpoints(client, (a) => seen.push(a), ac.signal);
-  const until = async (n: number) => {
-    const deadline = Date.now() + 5000;
-    while (seen.length < n) {
-      if (Date.now() > deadline) throw new Error(`saw ${JSON.stringify(seen)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const until = (n: number) => waitUntil(`${n} endpoint list(s)`, () => seen.length >= n, 5000);
   await until(1);
   assert.deepEqual(seen, [['10.0.0.1:6443']]);
   const cur = await client.get(resources.endpointslices, 'default', 'kubernetes');
