@@ -31,6 +31,8 @@ class FakeMembership implements EtcdMembership {
   }
 }
 
+const server = { labels: { 'node-role.kubernetes.io/control-plane': 'true' } };
+
 async function withController(members: FakeMembership | undefined, fn: (c: TestCluster) => Promise<void>): Promise<void> {
   const c = await openTestCluster({ config: { etcdMembers: members }, controllers: { 'etcd-member': (ctx) => new EtcdMemberController(ctx) } });
   try {
@@ -47,7 +49,8 @@ describe('etcd member controller', () => {
   it('server Nodes get the finalizer, agent Nodes do not', async () => {
     const m = new FakeMembership(['s1', 's2', 's3']);
     await withController(m, async (c) => {
-      for (const n of ['s1', 's2', 's3', 'agent']) await c.addNode(n);
+      for (const n of ['s1', 's2', 's3']) await c.addNode(n, server);
+      await c.addNode('agent');
       for (const n of ['s1', 's2', 's3']) await c.eventually(`${n} marked`, async () => (await finalizers(c, n)).includes(etcdMemberFinalizer));
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(await finalizers(c, 'agent'), []);
@@ -57,7 +60,7 @@ describe('etcd member controller', () => {
   it('kubectl delete node of a server: its member is removed, then the Node goes; other members stay', async () => {
     const m = new FakeMembership(['s1', 's2', 's3']);
     await withController(m, async (c) => {
-      for (const n of ['s1', 's2', 's3']) await c.addNode(n);
+      for (const n of ['s1', 's2', 's3']) await c.addNode(n, server);
       await c.eventually('s3 marked', async () => (await finalizers(c, 's3')).includes(etcdMemberFinalizer));
       m.failRemovals = 2; // etcd refuses for a while (a member just joined): retried
       await c.client.delete(resources.nodes, '', 's3');
@@ -74,7 +77,7 @@ describe('etcd member controller', () => {
   it('a finalizer someone else holds keeps the Node; ours is dropped after the removal', async () => {
     const m = new FakeMembership(['s1', 's2']);
     await withController(m, async (c) => {
-      await c.addNode('s2');
+      await c.addNode('s2', server);
       await c.eventually('s2 marked', async () => (await finalizers(c, 's2')).includes(etcdMemberFinalizer));
       await c.client.patch(resources.nodes, '', 's2', 'merge', { metadata: { finalizers: [etcdMemberFinalizer, 'example.com/keep'] } });
       await c.client.delete(resources.nodes, '', 's2');
@@ -86,7 +89,7 @@ describe('etcd member controller', () => {
   it('the last member is never removed; its Node still goes', async () => {
     const m = new FakeMembership(['only']);
     await withController(m, async (c) => {
-      await c.addNode('only');
+      await c.addNode('only', server);
       await c.eventually('marked', async () => (await finalizers(c, 'only')).includes(etcdMemberFinalizer));
       await c.client.delete(resources.nodes, '', 'only');
       await c.eventually('gone', () => gone(c, 'only'));
@@ -97,7 +100,7 @@ describe('etcd member controller', () => {
 
   it('without etcd (a single SQLite server) it does nothing', async () => {
     await withController(undefined, async (c) => {
-      await c.addNode('s1');
+      await c.addNode('s1', server);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(await finalizers(c, 's1'), []);
       await c.client.delete(resources.nodes, '', 's1');

@@ -5,8 +5,8 @@
  * quorum (three members with one dead survive one more failure only once
  * it is removed).
  *
- * A server's etcd member and its Node share a name (start.ts). Every Node
- * that names a member gets the finalizer `etcd.bramble.io/member`; a delete
+ * A server's etcd member and its Node share a name (start.ts). Every
+ * server Node (role control-plane) that names a member gets the finalizer `etcd.bramble.io/member`; a delete
  * then leaves the Node terminating until this controller has removed the
  * member (MemberRemove through this server's etcd) and dropped the
  * finalizer. A finalizer rather than the delete event, so a delete made
@@ -28,6 +28,9 @@ import type { Controller, ControllerContext } from '../manager.ts';
 const log = logger('etcd-member');
 
 export const etcdMemberFinalizer = 'etcd.bramble.io/member';
+
+/** The role label every server's own Node carries (src/agent/node/host-config.ts). */
+const controlPlaneLabel = 'node-role.kubernetes.io/control-plane';
 
 /** One etcd member as this controller needs it (the seam to src/storage/etcd/members.ts). */
 export interface MemberInfo {
@@ -78,8 +81,10 @@ export class EtcdMemberController implements Controller {
       if (hasFinalizer(node)) await this.removeMember(node);
       return;
     }
-    if (hasFinalizer(node)) return;
-    // A list per Node added (a leader's start, a board joining): rare, and never stale.
+    // Only servers run etcd members, and every server's Node carries the control-plane role:
+    // agent Nodes cost no call to etcd.
+    if (hasFinalizer(node) || node['metadata'].labels?.[controlPlaneLabel] !== 'true') return;
+    // A list per server Node added (a leader's start, a server joining): rare, and never stale.
     if (!(await this.members!.list()).some((m) => m.name === name)) return;
     await this.setFinalizers(node, [...finalizersOf(node), etcdMemberFinalizer]);
     log.info('server node marked: deleting it will remove its etcd member', { node: name });
